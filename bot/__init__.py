@@ -1,0 +1,1 @@
+"""Domain core of the customer-harassment consultation assistant."""
