@@ -1,0 +1,46 @@
+# make run   — set up (virtualenv, install, train if needed) and start the bot on localhost
+# make test  — the whole test suite (installs and trains first when needed)
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL := models/consultation.tar.gz
+MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) bot/nlu_components.py bot/lexicon.py
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+
+.PHONY: run shell test install train validate test-stories test-unit bench clean
+
+run: install $(MODEL)
+	@scripts/run.sh server
+
+shell: install $(MODEL)
+	@scripts/run.sh shell
+
+test: install $(MODEL) validate test-unit test-stories
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock
+	@test -x $(BIN)/python || $$(scripts/find-python.sh) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==24.0
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/python -m pip check
+	@touch $@
+
+train: $(MODEL)
+
+$(MODEL): $(MODEL_INPUTS) $(VENV)/.installed
+	@mkdir -p models
+	$(BIN)/rasa train --config config.yml --domain domain.yml --data data --out models --fixed-model-name consultation
+
+validate: install
+	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
+
+test-unit: install $(MODEL)
+	$(BIN)/pytest -q
+
+test-stories: install $(MODEL)
+	@scripts/run.sh test-stories
+
+clean:
+	rm -rf models/*.tar.gz results var

@@ -1,0 +1,64 @@
+"""Every employee message: pick up the facts it carries and keep the consultation record."""
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker, ValidationAction
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.services import consultation_store
+from bot.codes import SourceChannel
+from bot.conversation import record_fields, slot_changes_from_message
+
+# Messages with these intents open a consultation record; small talk before one does not.
+CONSULTATION_INTENTS = frozenset(
+    {
+        "greet",
+        "report_incident",
+        "inform",
+        "emergency",
+        "ask_initial_response",
+        "ask_judgement",
+        "ask_time_limit",
+        "ask_escalation",
+    }
+)
+_INPUT_CHANNEL_NAMES = {"cmdline": SourceChannel.SHELL, "teams": SourceChannel.BOTFRAMEWORK}
+
+
+def source_channel(input_channel: str | None) -> SourceChannel:
+    if input_channel in _INPUT_CHANNEL_NAMES:
+        return _INPUT_CHANNEL_NAMES[input_channel]
+    try:
+        return SourceChannel(input_channel or "")
+    except ValueError:
+        return SourceChannel.OTHER
+
+
+class ValidateSlotMappings(ValidationAction):
+    """Rasa runs this after every user message (action_validate_slot_mappings)."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        now = time.time()
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        intent = (message.get("intent") or {}).get("name")
+        changes = slot_changes_from_message(tracker.slots, text, intent, message.get("entities") or [], now)
+        slots: Dict[Text, Any] = {**tracker.slots, **changes}
+
+        record_id = slots.get("consultation_id")
+        if record_id is None and (intent in CONSULTATION_INTENTS or tracker.active_loop_name):
+            record_id = consultation_store().start(
+                tracker.sender_id, source_channel(tracker.get_latest_input_channel()).value
+            )
+            changes["consultation_id"] = record_id
+        if record_id is not None:
+            store = consultation_store()
+            store.add_message(record_id, text)
+            store.update(record_id, **record_fields(slots, now))
+        return [SlotSet(name, value) for name, value in changes.items()]

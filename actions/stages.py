@@ -1,0 +1,149 @@
+"""One action per stage of the consultation; each renders bot/guidance from the facts."""
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.consultation_form import stage_notices
+from actions.replies import send, send_time_notice
+from actions.services import consultation_store, organization
+from bot import guidance
+from bot.assessment import Assessment, assess
+from bot.codes import Stage
+from bot.conversation import channel_of, facts_from_slots, time_status
+
+
+def current_assessment(slots: Dict[Text, Any]) -> Assessment:
+    return assess(facts_from_slots(slots, time.time()), organization().time_limit_minutes)
+
+
+def assess_and_record(slots: Dict[Text, Any]) -> Assessment:
+    """Judge the facts as they stand and write the judgement into the open record."""
+    assessment = current_assessment(slots)
+    record_id = slots.get("consultation_id")
+    if record_id is not None:
+        consultation_store().update(
+            record_id,
+            verdict=assessment.verdict.value,
+            types=[code.value for code in assessment.types],
+            reasons=list(assessment.reasons),
+            legal_risks=[code.value for code in assessment.legal_risks],
+            escalations=[code.value for code in assessment.escalations],
+        )
+    return assessment
+
+
+def stage_event(stage: Stage) -> SlotSet:
+    return SlotSet("stage", stage.value)
+
+
+class ActionTriage(Action):
+    """Entry of a consultation (or new facts later): safety first, then the form."""
+
+    def name(self) -> Text:
+        return "action_triage"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        slots = dict(tracker.slots)
+        if slots.get("verdict"):
+            dispatcher.utter_message(text="追加の情報を反映して、判断を見直します。")
+        elif not (slots.get("danger") and not slots.get("safety_given")):
+            dispatcher.utter_message(text="カスハラ対応をお手伝いします。順番に確認しましょう。")
+        done = stage_notices(dispatcher, slots)
+        stage = Stage.SAFETY if done.get("safety_given") else Stage.START
+        return [SlotSet(name, value) for name, value in done.items()] + [stage_event(stage)]
+
+
+class ActionSafety(Action):
+    def name(self) -> Text:
+        return "action_safety"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        send(dispatcher, guidance.safety_first(channel_of(tracker.slots)))
+        return [SlotSet("safety_given", True), stage_event(Stage.SAFETY)]
+
+
+class ActionInitialResponse(Action):
+    def name(self) -> Text:
+        return "action_initial_response"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        slots = tracker.slots
+        send(dispatcher, guidance.initial_response(channel_of(slots), ongoing=slots.get("ongoing") is not False))
+        send_time_notice(dispatcher, slots)
+        return [SlotSet("initial_response_given", True), stage_event(Stage.INITIAL_RESPONSE)]
+
+
+class ActionAssess(Action):
+    def name(self) -> Text:
+        return "action_assess"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        slots = dict(tracker.slots)
+        assessment = assess_and_record(slots)
+        if tracker.active_loop_name:
+            dispatcher.utter_message(text="いまわかっている範囲での目安です。")
+        send(dispatcher, guidance.judgement(assessment))
+        send_time_notice(dispatcher, slots)
+        return [SlotSet("verdict", assessment.verdict.value), stage_event(Stage.JUDGEMENT)]
+
+
+class ActionTimeBox(Action):
+    def name(self) -> Text:
+        return "action_time_box"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        settings = organization()
+        status = time_status(tracker.slots, time.time(), settings.time_limit_minutes, settings.warn_before_minutes)
+        send(dispatcher, guidance.time_box(channel_of(tracker.slots), settings.time_limit_minutes, status))
+        return [stage_event(Stage.TIME_BOX)]
+
+
+class ActionEscalation(Action):
+    def name(self) -> Text:
+        return "action_escalation"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        slots = dict(tracker.slots)
+        send(dispatcher, guidance.escalation(current_assessment(slots), organization()))
+        send_time_notice(dispatcher, slots)
+        return [stage_event(Stage.ESCALATION)]
+
+
+class ActionCloseConsultation(Action):
+    """Final judgement into the record, the record closed, a summary and aftercare."""
+
+    def name(self) -> Text:
+        return "action_close_consultation"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        slots = dict(tracker.slots)
+        record_id = slots.get("consultation_id")
+        if record_id is None:
+            dispatcher.utter_message(text="お疲れさまでした。また困ったときは、いつでも声をかけてください。")
+            return [stage_event(Stage.CLOSING)]
+        assess_and_record(slots)
+        store = consultation_store()
+        store.close(record_id)
+        dispatcher.utter_message(text=guidance.record_summary(store.get(record_id)))
+        dispatcher.utter_message(text=guidance.aftercare(organization()))
+        return [AllSlotsReset(), SlotSet("last_consultation_id", record_id), stage_event(Stage.CLOSING)]
+
+
+class ActionShowRecord(Action):
+    def name(self) -> Text:
+        return "action_show_record"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        record_id = tracker.get_slot("consultation_id") or tracker.get_slot("last_consultation_id")
+        if record_id is None:
+            dispatcher.utter_message(text="まだ記録はありません。状況を教えていただくと、記録を作ります。")
+            return []
+        dispatcher.utter_message(text=guidance.record_summary(consultation_store().get(record_id)))
+        send_time_notice(dispatcher, tracker.slots)
+        return []

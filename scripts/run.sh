@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Starts the action server in the background and then the Rasa server (or shell, or the story tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+MODEL=models/consultation.tar.gz
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+RASA_PORT=${RASA_PORT:-5005}
+mkdir -p var
+
+"$BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" >var/actions.log 2>&1 &
+actions_pid=$!
+trap 'kill $actions_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  curl -sf "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null && break
+  kill -0 $actions_pid 2>/dev/null || { cat var/actions.log >&2; exit 1; }
+  sleep 0.5
+done
+
+case "${1:-server}" in
+  server)
+    cat <<MSG
+アクションサーバー: http://127.0.0.1:$ACTIONS_PORT  (log: var/actions.log)
+Rasa サーバーを起動します: http://127.0.0.1:$RASA_PORT
+話しかけ方（別の端末で）:
+  curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
+       -H 'Content-Type: application/json' \\
+       -d '{"sender": "employee-1", "message": "窓口で1時間も怒鳴られています"}'
+相談記録: .venv/bin/python -m bot records list
+終了: Ctrl+C
+MSG
+    "$BIN/rasa" run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
+      --port "$RASA_PORT" --interface 127.0.0.1 --enable-api ${RASA_AUTH_TOKEN:+--auth-token "$RASA_AUTH_TOKEN"}
+    ;;
+  shell)
+    "$BIN/rasa" shell --model "$MODEL" --endpoints endpoints.yml
+    ;;
+  test-stories)
+    "$BIN/rasa" test core --model "$MODEL" --stories tests/stories --endpoints endpoints.yml \
+      --out results --fail-on-prediction-errors
+    ;;
+  *)
+    echo "usage: scripts/run.sh server|shell|test-stories" >&2; exit 2 ;;
+esac
