@@ -15,7 +15,7 @@ from actions.services import consultation_store, organization
 from bot import guidance
 from bot.assessment import Assessment, assess
 from bot.codes import Stage
-from bot.conversation import channel_of, facts_from_slots, time_status
+from bot.conversation import channel_of, facts_from_slots, record_fields, time_status
 
 
 def current_assessment(slots: Dict[Text, Any]) -> Assessment:
@@ -23,12 +23,14 @@ def current_assessment(slots: Dict[Text, Any]) -> Assessment:
 
 
 def assess_and_record(slots: Dict[Text, Any]) -> Assessment:
-    """Judge the facts as they stand and write the judgement into the open record."""
-    assessment = current_assessment(slots)
+    """Judge the facts as they stand and write facts and judgement into the open record."""
+    now = time.time()
+    assessment = assess(facts_from_slots(slots, now), organization().time_limit_minutes)
     record_id = slots.get("consultation_id")
     if record_id is not None:
         consultation_store().update(
             record_id,
+            **record_fields(slots, now),
             verdict=assessment.verdict.value,
             types=[code.value for code in assessment.types],
             reasons=list(assessment.reasons),

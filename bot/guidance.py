@@ -242,3 +242,48 @@ def aftercare(settings: OrganizationSettings) -> str:
         "これからすること：上司への報告／録音・メモの保存／必要なら文書での回答",
     ]
     return "\n".join(lines)
+
+
+_YES_NO_UNKNOWN = ("/affirm", "/deny", "/dont_know")
+_CHANNEL_BUTTONS = tuple(
+    Button(channel.label, f'/inform{{"channel": "{channel.value}"}}') for channel in SituationChannel
+) + (Button("わからない", "/dont_know"),)
+_DONT_KNOW = (Button("わからない", "/dont_know"),)
+
+
+def _choices(*titles: str) -> tuple[Button, ...]:
+    return tuple(Button(title, payload) for title, payload in zip(titles, _YES_NO_UNKNOWN))
+
+
+def question(slot: str, ongoing: bool) -> Reply:
+    """The fact-finding question for one slot; live cases are asked in the present tense."""
+    questions = {
+        "ongoing": Reply(
+            "いま、まさに対応中ですか？ それとも対応が終わった後ですか？",
+            (Button("いま対応中です", "/affirm"), Button("終わった後です", "/deny")),
+        ),
+        "situation_channel": Reply("どこでのやり取りですか？", _CHANNEL_BUTTONS),
+        "elapsed_minutes": Reply(
+            ("始まってから、どのくらい経ちましたか？" if ongoing else "どのくらいの時間、続きましたか？")
+            + "（例：30分、1時間半）",
+            _DONT_KNOW,
+        ),
+        "demand": Reply("相手の要求を、一言で教えてください。（例：「謝罪しろ」「返金しろ」「上司を出せ」）", _DONT_KNOW),
+        "our_fault": Reply("こちら（組織）側に、ミスや不備はありましたか？", _choices("あった", "なかった", "わからない")),
+        "demand_related": Reply(
+            "その要求は、こちらの業務やサービスに関係する内容ですか？", _choices("関係がある", "関係がない", "わからない")
+        ),
+        "behaviors": Reply(
+            "相手の言動で当てはまるものを教えてください。（例：怒鳴る、暴言、土下座の要求、居座り、何度も電話）",
+            (Button("特にない", "/deny"), Button("わからない", "/dont_know")),
+        ),
+        "identified": Reply(
+            "相手の氏名や連絡先はわかっていますか？", _choices("わかっている", "わかっていない", "不明")
+        ),
+        "recorded": Reply("録音やメモなど、記録はとれていますか？", _choices("とれている", "とれていない", "わからない")),
+        "alone": Reply(
+            "いま、お一人で対応していますか？" if ongoing else "そのとき、お一人で対応していましたか？",
+            _choices("一人です", "複数です", "わからない"),
+        ),
+    }
+    return questions[slot]
