@@ -1,0 +1,376 @@
+"""Consultation records (what one consultation established) and the audit log, stored via SQLAlchemy.
+
+Works on SQLite (default: a file under var/) and PostgreSQL. Timestamps are stored and returned
+in UTC; every datetime passed in must be timezone-aware.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, create_engine, select
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.orm import Session, declarative_base, relationship, selectinload
+from sqlalchemy.types import TypeDecorator
+
+from bot import settings
+from bot.codes import (
+    Behavior,
+    Coded,
+    Escalation,
+    HarassmentType,
+    LegalRisk,
+    RecordStatus,
+    SituationChannel,
+    SourceChannel,
+    Verdict,
+)
+
+RECORD_FIELDS: tuple[str, ...] = (
+    "id",
+    "conversation_id",
+    "source_channel",
+    "started_at",
+    "updated_at",
+    "closed_at",
+    "status",
+    "situation_channel",
+    "ongoing",
+    "elapsed_minutes",
+    "behaviors",
+    "types",
+    "demand",
+    "our_fault",
+    "demand_related",
+    "identified",
+    "recorded",
+    "alone",
+    "verdict",
+    "reasons",
+    "legal_risks",
+    "escalations",
+    "notes",
+    "messages",
+)
+
+_CODE_FIELDS: dict[str, type[Coded]] = {"situation_channel": SituationChannel, "verdict": Verdict}
+_CODE_LIST_FIELDS: dict[str, type[Coded]] = {
+    "behaviors": Behavior,
+    "types": HarassmentType,
+    "legal_risks": LegalRisk,
+    "escalations": Escalation,
+}
+_TEXT_LIST_FIELDS = frozenset({"reasons"})
+_BOOL_FIELDS = frozenset({"ongoing", "our_fault", "demand_related", "identified", "recorded", "alone"})
+_TEXT_FIELDS = frozenset({"demand", "notes"})
+UPDATABLE_FIELDS: frozenset[str] = frozenset(
+    {*_CODE_FIELDS, *_CODE_LIST_FIELDS, *_TEXT_LIST_FIELDS, *_BOOL_FIELDS, *_TEXT_FIELDS}
+    | {"elapsed_minutes", "deadline_at"}
+)
+
+
+class UnknownField(ValueError):
+    """update() was given a field name a record does not have (or that update may not set)."""
+
+
+class RecordNotFound(LookupError):
+    """No consultation record has that id."""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _utc(field: str, value: Any) -> datetime:
+    if not isinstance(value, datetime):
+        raise ValueError(f"{field}: expected a datetime, got {type(value).__name__}")
+    if value.utcoffset() is None:
+        raise ValueError(f"{field}: naive datetime; pass a timezone-aware one")
+    return value.astimezone(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A datetime stored in UTC and always read back timezone-aware (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+Base = declarative_base()
+
+
+class Message(Base):
+    __tablename__ = "consultation_messages"
+
+    id = Column(Integer, primary_key=True)
+    consultation_id = Column(Integer, ForeignKey("consultations.id"), nullable=False, index=True)
+    sent_at = Column(UTCDateTime, nullable=False)
+    text = Column(Text, nullable=False)
+
+
+class Consultation(Base):
+    __tablename__ = "consultations"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(Text, nullable=False, index=True)
+    source_channel = Column(String(32), nullable=False)
+    started_at = Column(UTCDateTime, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False)
+    closed_at = Column(UTCDateTime)
+    status = Column(String(16), nullable=False, index=True)
+    situation_channel = Column(String(32))
+    ongoing = Column(Boolean)
+    elapsed_minutes = Column(Integer)
+    behaviors = Column(JSON, nullable=False)
+    types = Column(JSON, nullable=False)
+    demand = Column(Text)
+    our_fault = Column(Boolean)
+    demand_related = Column(Boolean)
+    identified = Column(Boolean)
+    recorded = Column(Boolean)
+    alone = Column(Boolean)
+    verdict = Column(String(32))
+    reasons = Column(JSON, nullable=False)
+    legal_risks = Column(JSON, nullable=False)
+    escalations = Column(JSON, nullable=False)
+    notes = Column(Text)
+    deadline_at = Column(UTCDateTime)
+    messages = relationship(Message, order_by=[Message.sent_at, Message.id])
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime, nullable=False)
+    actor = Column(Text, nullable=False)
+    action = Column(Text, nullable=False)
+    # No foreign key: the audit log must accept any entry and outlive whatever it refers to.
+    record_id = Column(Integer, index=True)
+    detail = Column(Text, nullable=False)
+
+
+def _list_of(field: str, value: Any) -> list:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(f"{field}: expected a list, got {type(value).__name__}")
+    return list(value)
+
+
+def _clean(field: str, value: Any) -> Any:
+    """The value to store for one update() field; ValueError names the field."""
+    if value is None:
+        return [] if field in _CODE_LIST_FIELDS or field in _TEXT_LIST_FIELDS else None
+    if field in _CODE_FIELDS:
+        try:
+            return _CODE_FIELDS[field].parse(value).value
+        except ValueError as error:
+            raise ValueError(f"{field}: {error}") from None
+    if field in _CODE_LIST_FIELDS:
+        try:
+            # A set of codes: keep first-seen order, drop repeats.
+            return list(dict.fromkeys(_CODE_LIST_FIELDS[field].parse(v).value for v in _list_of(field, value)))
+        except ValueError as error:
+            raise ValueError(f"{field}: {error}") from None
+    if field in _TEXT_LIST_FIELDS:
+        items = _list_of(field, value)
+        if not all(isinstance(item, str) for item in items):
+            raise ValueError(f"{field}: expected a list of strings")
+        return items
+    if field in _BOOL_FIELDS and not isinstance(value, bool):
+        raise ValueError(f"{field}: expected true, false or None, got {value!r}")
+    if field in _TEXT_FIELDS and not isinstance(value, str):
+        raise ValueError(f"{field}: expected a string, got {type(value).__name__}")
+    if field == "elapsed_minutes" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ValueError(f"elapsed_minutes: expected a non-negative integer, got {value!r}")
+    if field == "deadline_at":
+        return _utc(field, value)
+    return value
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _as_dict(row: Consultation) -> dict:
+    record: dict[str, Any] = {}
+    for name in RECORD_FIELDS:
+        value = getattr(row, name)
+        if name == "messages":
+            value = [{"sent_at": _iso(m.sent_at), "text": m.text} for m in value]
+        elif isinstance(value, datetime):
+            value = _iso(value)
+        elif isinstance(value, list):
+            value = list(value)
+        record[name] = value
+    record["deadline_at"] = _iso(row.deadline_at)
+    return record
+
+
+class ConsultationStore:
+    """Consultation records and the audit log in one database; each method is its own transaction."""
+
+    def __init__(self, url: str | None = None) -> None:
+        url = url or settings.database_url()
+        parsed = make_url(url)
+        connect_args: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            connect_args["check_same_thread"] = False
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self._engine = create_engine(url, future=True, connect_args=connect_args)
+        Base.metadata.create_all(self._engine)
+
+    def dispose(self) -> None:
+        """Close the pooled connections (e.g. before dropping a test database)."""
+        self._engine.dispose()
+
+    def _session(self) -> Session:
+        return Session(self._engine, future=True)
+
+    @staticmethod
+    def _record(s: Session, record_id: int) -> Consultation:
+        row = s.get(Consultation, record_id)
+        if row is None:
+            raise RecordNotFound(f"consultation record {record_id} not found")
+        return row
+
+    def start(self, conversation_id: str, source_channel: str, started_at: datetime | None = None) -> int:
+        """A new open record; returns its id."""
+        if not isinstance(conversation_id, str) or not conversation_id:
+            raise ValueError("conversation_id: expected a non-empty string")
+        try:
+            channel = SourceChannel.parse(source_channel).value
+        except ValueError as error:
+            raise ValueError(f"source_channel: {error}") from None
+        started = _utc("started_at", started_at) if started_at is not None else _now()
+        row = Consultation(
+            conversation_id=conversation_id,
+            source_channel=channel,
+            started_at=started,
+            updated_at=started,
+            status=RecordStatus.OPEN.value,
+            behaviors=[],
+            types=[],
+            reasons=[],
+            legal_risks=[],
+            escalations=[],
+        )
+        with self._session() as s, s.begin():
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def update(self, record_id: int, **fields: Any) -> None:
+        """Set some of UPDATABLE_FIELDS; validates everything before writing anything.
+
+        Code fields take codes from bot.codes; list fields replace the stored list (None clears it).
+        """
+        unknown = sorted(set(fields) - UPDATABLE_FIELDS)
+        if unknown:
+            raise UnknownField(f"unknown field(s): {', '.join(unknown)}")
+        values = {name: _clean(name, value) for name, value in fields.items()}
+        with self._session() as s, s.begin():
+            row = self._record(s, record_id)
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = _now()
+
+    def add_message(self, record_id: int, text: str, sent_at: datetime | None = None) -> None:
+        """Append one of the employee's messages (kept ordered by sent_at, then arrival)."""
+        if not isinstance(text, str):
+            raise ValueError(f"text: expected a string, got {type(text).__name__}")
+        sent = _utc("sent_at", sent_at) if sent_at is not None else _now()
+        with self._session() as s, s.begin():
+            row = self._record(s, record_id)
+            s.add(Message(consultation_id=row.id, sent_at=sent, text=text))
+            row.updated_at = _now()
+
+    def close(self, record_id: int, closed_at: datetime | None = None) -> None:
+        """Mark the record closed; closing an already closed record changes nothing."""
+        closed = _utc("closed_at", closed_at) if closed_at is not None else _now()
+        with self._session() as s, s.begin():
+            row = self._record(s, record_id)
+            if row.status == RecordStatus.CLOSED.value:
+                return
+            row.status = RecordStatus.CLOSED.value
+            row.closed_at = closed
+            row.updated_at = _now()
+
+    def get(self, record_id: int) -> dict:
+        """RECORD_FIELDS plus "deadline_at"; datetimes as ISO 8601 strings in UTC."""
+        with self._session() as s, s.begin():
+            return _as_dict(self._record(s, record_id))
+
+    def latest_open(self, conversation_id: str) -> int | None:
+        """The most recently started open record of a conversation, if any."""
+        query = (
+            select(Consultation.id)
+            .where(Consultation.conversation_id == conversation_id)
+            .where(Consultation.status == RecordStatus.OPEN.value)
+            .order_by(Consultation.started_at.desc(), Consultation.id.desc())
+            .limit(1)
+        )
+        with self._session() as s, s.begin():
+            return s.execute(query).scalar()
+
+    def list(self, status: str | None = None, limit: int | None = 100) -> list[dict]:
+        """Records as get() returns them, newest first; limit None means all."""
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ValueError(f"limit: expected a positive integer or None, got {limit!r}")
+        query = (
+            select(Consultation)
+            .options(selectinload(Consultation.messages))
+            .order_by(Consultation.started_at.desc(), Consultation.id.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            try:
+                query = query.where(Consultation.status == RecordStatus.parse(status).value)
+            except ValueError as error:
+                raise ValueError(f"status: {error}") from None
+        with self._session() as s, s.begin():
+            return [_as_dict(row) for row in s.execute(query).scalars()]
+
+    def open_deadlines(self) -> list[tuple[int, str, datetime]]:
+        """(id, conversation_id, deadline_at) of open records that have a deadline, soonest first."""
+        query = (
+            select(Consultation.id, Consultation.conversation_id, Consultation.deadline_at)
+            .where(Consultation.status == RecordStatus.OPEN.value)
+            .where(Consultation.deadline_at.is_not(None))
+            .order_by(Consultation.deadline_at, Consultation.id)
+        )
+        with self._session() as s, s.begin():
+            return [tuple(row) for row in s.execute(query)]
+
+    def audit(self, actor: str, action: str, record_id: int | None = None, detail: str = "") -> None:
+        with self._session() as s, s.begin():
+            s.add(AuditEntry(at=_now(), actor=actor, action=action, record_id=record_id, detail=detail))
+
+    def audit_entries(self, limit: int = 100) -> list[dict]:
+        """Newest first: {"id", "at", "actor", "action", "record_id", "detail"}."""
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        with self._session() as s, s.begin():
+            return [
+                {
+                    "id": e.id,
+                    "at": _iso(e.at),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "record_id": e.record_id,
+                    "detail": e.detail,
+                }
+                for e in s.execute(query).scalars()
+            ]
