@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.replies import send, send_time_notice
+from actions.replies import send
 from bot import guidance
 from bot.codes import Stage
 from bot.conversation import UNKNOWN, channel_of
@@ -17,8 +17,8 @@ MAX_DEMAND_LENGTH = 500
 
 
 def stage_notices(dispatcher: CollectingDispatcher, slots: Dict[Text, Any]) -> Dict[Text, Any]:
-    """Safety first when danger is new; the initial-response advice once live/after and the
-    channel are known; the elapsed time near the limit. Returns the slots it marks as done."""
+    """Safety first when danger is new, then the initial-response advice once live/after and
+    the channel are known. Returns the slots it marks as done."""
     done: Dict[Text, Any] = {}
     if slots.get("danger") and not slots.get("safety_given"):
         send(dispatcher, guidance.safety_first(channel_of(slots)))
@@ -30,7 +30,6 @@ def stage_notices(dispatcher: CollectingDispatcher, slots: Dict[Text, Any]) -> D
     ):
         send(dispatcher, guidance.initial_response(channel_of(slots), slots.get("ongoing") is True))
         done["initial_response_given"] = True
-    send_time_notice(dispatcher, slots)
     return done
 
 

@@ -38,6 +38,13 @@ def source_channel(input_channel: str | None) -> SourceChannel:
         return SourceChannel.OTHER
 
 
+def latest_user_event_time(tracker: Tracker) -> float | None:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("timestamp")
+    return None
+
+
 class ValidateSlotMappings(ValidationAction):
     """Rasa runs this after every user message (action_validate_slot_mappings)."""
 
@@ -59,6 +66,10 @@ class ValidateSlotMappings(ValidationAction):
             changes["consultation_id"] = record_id
         if record_id is not None:
             store = consultation_store()
-            store.add_message(record_id, text)
+            # Rasa extracts slots a second time when a form activates; store each message once.
+            message_at = latest_user_event_time(tracker)
+            if message_at != slots.get("recorded_message_at"):
+                store.add_message(record_id, text)
+                changes["recorded_message_at"] = message_at
             store.update(record_id, **record_fields(slots, now))
         return [SlotSet(name, value) for name, value in changes.items()]

@@ -91,7 +91,6 @@ class ActionAssess(Action):
         if tracker.active_loop_name:
             dispatcher.utter_message(text="いまわかっている範囲での目安です。")
         send(dispatcher, guidance.judgement(assessment))
-        send_time_notice(dispatcher, slots)
         return [SlotSet("verdict", assessment.verdict.value), stage_event(Stage.JUDGEMENT)]
 
 

@@ -135,8 +135,6 @@ def judgement(assessment: Assessment) -> Reply:
     lines += [f"・{reason}" for reason in assessment.reasons]
     if assessment.types:
         lines.append("類型：" + "、".join(t.label for t in assessment.types))
-    if assessment.legal_risks:
-        lines.append("関係しうる犯罪：" + "、".join(r.label for r in assessment.legal_risks))
     lines.append("おすすめの対応：")
     lines += [f"・{step}" for step in assessment.steps]
     lines.append("※最終的な判断は組織で行います。あなたが悪いわけではありません。"
@@ -206,8 +204,8 @@ def _contact_line(code: Escalation, settings: OrganizationSettings) -> str:
     return line
 
 
-def _yes_no(value: Any) -> str:
-    return {True: "はい", False: "いいえ"}.get(value, "不明") if isinstance(value, bool) or value is None else "不明"
+def _yes_no(value: bool | None) -> str:
+    return {True: "はい", False: "いいえ"}.get(value, "不明")
 
 
 def record_summary(record: Mapping[str, Any]) -> str:

@@ -230,3 +230,17 @@ def test_restart_starts_a_new_conversation():
     events, texts, _ = run(ActionRestart(), make_tracker("最初から", intent="restart"))
     assert events == [{"event": "restart", "timestamp": None}]
     assert "最初から" in texts[0]
+
+
+def test_a_message_extracted_twice_is_stored_once():
+    """Rasa runs slot extraction again when the form activates on the same message."""
+    tracker = make_tracker("窓口で怒鳴られています", intent="report_incident",
+                           entities=[entity("behavior", "intimidation")])
+    first, _, _ = run(ValidateSlotMappings(), tracker)
+    slots = slot_events(first)
+    again = make_tracker("窓口で怒鳴られています", intent="report_incident",
+                         entities=[entity("behavior", "intimidation")], slots=slots)
+    second, _, _ = run(ValidateSlotMappings(), again)
+    record = services.consultation_store().get(slots["consultation_id"])
+    assert [m["text"] for m in record["messages"]] == ["窓口で怒鳴られています"]
+    assert slot_events(second) == {}

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 SLOT_NAMES = (
     "ongoing situation_channel elapsed_minutes demand our_fault demand_related behaviors identified "
     "recorded alone danger refused_to_leave consultation_id last_consultation_id case_started_at stage "
-    "verdict initial_response_given safety_given requested_slot"
+    "verdict initial_response_given safety_given recorded_message_at requested_slot"
 ).split()
 
 
@@ -34,7 +34,8 @@ def make_tracker(
         "intent": {"name": intent, "confidence": 0.99} if intent else {},
         "entities": entities or [],
     }
-    events = [{"event": "user", "text": text, "parse_data": latest_message, "input_channel": input_channel}]
+    events = [{"event": "user", "timestamp": 1700000000.0, "text": text, "parse_data": latest_message,
+               "input_channel": input_channel}]
     events += [{"event": "slot", "name": name, "value": all_slots[name]} for name in set_this_turn]
     return Tracker(
         sender_id=sender_id,
