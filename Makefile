@@ -1,5 +1,7 @@
 # make run   — set up (virtualenv, install, train if needed) and start the bot on localhost
 # make test  — the whole test suite (installs and trains first when needed)
+# make bench — stock Rasa + GiNZA vs. config.yml: trains into bench/work/, serves both on 127.0.0.1,
+#              writes bench/results.md, results.json, latency.png (not part of make test; ~10-20 min)
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +10,7 @@ MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/nul
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run shell test install train validate test-stories test-unit bench clean
+.PHONY: run shell test install chromium train validate test-stories test-unit bench clean
 
 run: install $(MODEL)
 	@scripts/run.sh server
@@ -18,7 +20,19 @@ shell: install $(MODEL)
 
 test: install $(MODEL) validate test-unit test-stories
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node_modules/.package-lock.json chromium
+
+# socket.io-client for the web chat (bot/web serves it from node_modules; nothing vendored in git)
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Headless Chromium for tests/test_webchat.py (Debian package; skipped when already installed)
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium chromium-driver; \
+	fi
 
 $(VENV)/.installed: requirements.lock
 	@test -x $(BIN)/python || $$(scripts/find-python.sh) -m venv $(VENV)
@@ -41,6 +55,9 @@ test-unit: install $(MODEL)
 
 test-stories: install $(MODEL)
 	@scripts/run.sh test-stories
+
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf models/*.tar.gz results var

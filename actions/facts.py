@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.services import consultation_store
+from actions.timers import deadline_fields, is_external
 from bot.codes import SourceChannel
 from bot.conversation import record_fields, slot_changes_from_message
 
@@ -53,6 +54,8 @@ class ValidateSlotMappings(ValidationAction):
     ) -> List[EventType]:
         now = time.time()
         message = tracker.latest_message or {}
+        if is_external(message):
+            return []  # a timer reminder (bot/timer_service.py): no facts, no record, no message
         text = message.get("text") or ""
         intent = (message.get("intent") or {}).get("name")
         changes = slot_changes_from_message(tracker.slots, text, intent, message.get("entities") or [], now)
@@ -71,5 +74,5 @@ class ValidateSlotMappings(ValidationAction):
             if message_at != slots.get("recorded_message_at"):
                 store.add_message(record_id, text)
                 changes["recorded_message_at"] = message_at
-            store.update(record_id, **record_fields(slots, now))
+            store.update(record_id, **record_fields(slots, now), **deadline_fields(slots))
         return [SlotSet(name, value) for name, value in changes.items()]

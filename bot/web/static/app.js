@@ -1,0 +1,149 @@
+// Web chat for Rasa's socketio channel (credentials.yml: user_uttered / bot_uttered,
+// session_persistence: true). Bot messages, their buttons (a click sends the payload) and
+// messages pushed later by the timer service all arrive as `bot_uttered`.
+"use strict";
+
+(function () {
+  const SESSION_KEY = "kasuhara-webchat-session";
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("message");
+  const sendButton = document.getElementById("send");
+  const status = document.getElementById("status");
+  const newSession = document.getElementById("new-session");
+  let socket = null;
+  let sessionId = null;
+  let awaitingReply = false;
+
+  function setStatus(state, text) {
+    status.dataset.state = state;
+    status.textContent = text;
+    sendButton.disabled = state !== "connected";
+  }
+
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function addMessage(who, text, extraClass) {
+    const item = document.createElement("div");
+    item.className = "msg " + who + (extraClass ? " " + extraClass : "");
+    const sender = document.createElement("span");
+    sender.className = "sender";
+    sender.textContent = who === "user" ? "あなた：" : (extraClass === "notice" ? "アシスタントからのお知らせ：" : "アシスタント：");
+    item.appendChild(sender);
+    item.appendChild(document.createTextNode(text));
+    log.appendChild(item);
+    scrollDown();
+    return item;
+  }
+
+  function addButtons(buttons) {
+    const group = document.createElement("div");
+    group.className = "choices";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "選択肢");
+    buttons.forEach(function (button) {
+      const element = document.createElement("button");
+      element.type = "button";
+      element.textContent = button.title;
+      element.dataset.payload = button.payload;
+      element.addEventListener("click", function () {
+        if (send(button.payload, button.title)) {
+          group.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+          element.setAttribute("aria-pressed", "true");
+          input.focus();
+        }
+      });
+      group.appendChild(element);
+    });
+    log.appendChild(group);
+    scrollDown();
+  }
+
+  function onBotMessage(message) {
+    if (!message || typeof message !== "object") return;
+    const pushed = !awaitingReply; // nothing was asked: a reminder from the timer service
+    const text = typeof message.text === "string" ? message.text : "";
+    if (text) addMessage("bot", text, pushed ? "notice" : "");
+    const buttons = message.quick_replies || message.buttons ||
+      (message.attachment && message.attachment.payload && message.attachment.payload.buttons) || [];
+    const usable = buttons.filter(function (b) { return b && b.title && b.payload; });
+    if (usable.length) addButtons(usable);
+    if (!text && !usable.length && message.attachment) addMessage("bot", "（表示できない添付があります）");
+  }
+
+  function send(text, shown) {
+    if (!socket || !socket.connected || !sessionId) return false;
+    addMessage("user", shown || text);
+    awaitingReply = true;
+    socket.emit("user_uttered", { message: text, session_id: sessionId });
+    return true;
+  }
+
+  function connect(config) {
+    socket = io(config.socket_url, {
+      path: config.socket_path,
+      // WebSocket only: Rasa's socket.io server does no CORS handling for long-polling.
+      transports: ["websocket"],
+      reconnectionDelayMax: 10000,
+    });
+    socket.on("connect", function () {
+      setStatus("connecting", "セッションを確認しています…");
+      socket.emit("session_request", { session_id: localStorage.getItem(SESSION_KEY) });
+    });
+    socket.on("session_confirm", function (confirmed) {
+      sessionId = typeof confirmed === "string" ? confirmed : (confirmed && confirmed.session_id);
+      localStorage.setItem(SESSION_KEY, sessionId);
+      setStatus("connected", "接続しました。状況を入力するか、選択肢を選んでください。");
+    });
+    socket.on("bot_uttered", function (message) {
+      onBotMessage(message);
+      // Rasa sends a reply as several events; a later push is only what arrives after a pause.
+      clearTimeout(onBotMessage.timer);
+      onBotMessage.timer = setTimeout(function () { awaitingReply = false; }, 3000);
+    });
+    socket.on("disconnect", function () {
+      setStatus("disconnected", "接続が切れました。再接続しています…");
+    });
+    socket.on("connect_error", function () {
+      setStatus("disconnected", "サーバーに接続できません。再接続しています…");
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    if (send(text)) {
+      input.value = "";
+    }
+    input.focus();
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  newSession.addEventListener("click", function () {
+    localStorage.removeItem(SESSION_KEY);
+    log.textContent = "";
+    sessionId = null;
+    if (socket) { socket.disconnect(); socket.connect(); } // leaves the old session's room
+    input.focus();
+  });
+
+  setStatus("connecting", "接続しています…");
+  if (typeof io !== "function") {
+    setStatus("disconnected", "socket.io クライアントを読み込めませんでした（npm ci を実行してください）。");
+    return;
+  }
+  fetch("/config.json")
+    .then(function (response) { return response.json(); })
+    .then(connect)
+    .catch(function () { setStatus("disconnected", "設定を読み込めませんでした。"); });
+  input.focus();
+})();
