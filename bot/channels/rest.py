@@ -1,0 +1,209 @@
+"""The REST channel, protected: POST /webhooks/rest/webhook.
+
+Rasa's own REST channel is not covered by `--auth-token`/JWT (those guard the HTTP API
+only), accepts any body and answers 200 even when the turn failed. This one keeps the
+name and URL of Rasa's ("rest") and adds:
+
+- a bearer token (credentials `token:`, else the environment variable REST_CHANNEL_TOKEN);
+  without either, the channel is open, which is the local default (`make run` listens on
+  127.0.0.1 only);
+- validation of the body before anything reaches the bot (400 with a JSON error);
+- `custom.kasuhara` in every reply (bot/channels/payload.py), read from the tracker after the turn;
+- JSON errors only, never a stack trace.
+"""
+from __future__ import annotations
+
+import hmac
+import inspect
+import json
+import logging
+import os
+import re
+import time
+from http import HTTPStatus
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.shared.exceptions import InvalidConfigException
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.payload import reply_metadata, with_metadata
+
+logger = logging.getLogger(__name__)
+
+TOKEN_ENV = "REST_CHANNEL_TOKEN"
+MAX_SENDER_CHARS = 128
+MAX_MESSAGE_CHARS = 2000
+_BEARER = re.compile(r"^Bearer[ \t]+(\S+)[ \t]*$", re.IGNORECASE)
+
+
+class RequestError(Exception):
+    """A request the channel refuses: the HTTP status, an error code and a message for the client."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def response(self) -> HTTPResponse:
+        headers = {"WWW-Authenticate": 'Bearer realm="rest"'} if self.status == HTTPStatus.UNAUTHORIZED else None
+        return response.json({"error": self.code, "message": self.message}, status=self.status, headers=headers)
+
+
+def parse_body(raw: bytes) -> Dict[str, Any]:
+    """The request body as {"sender", "message", "metadata"}; RequestError (400) when it is not valid."""
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise RequestError(
+            400, "invalid_json", "本文がJSONとして読めません (the body is not valid UTF-8 JSON)"
+        ) from None
+    if not isinstance(body, dict):
+        raise RequestError(
+            400, "invalid_body", "本文はJSONオブジェクトで送ってください (the body must be a JSON object)"
+        )
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+        raise RequestError(
+            400,
+            "invalid_sender",
+            f"sender は1〜{MAX_SENDER_CHARS}文字の文字列で指定してください "
+            f"(sender must be a non-empty string of at most {MAX_SENDER_CHARS} characters)",
+        )
+    message = body.get("message")
+    if not isinstance(message, str) or not message.strip():
+        raise RequestError(
+            400,
+            "invalid_message",
+            "message は空でない文字列で指定してください (message must be a non-empty string)",
+        )
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise RequestError(
+            400,
+            "message_too_long",
+            f"message は{MAX_MESSAGE_CHARS}文字以内にしてください "
+            f"(message must be at most {MAX_MESSAGE_CHARS} characters, got {len(message)})",
+        )
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise RequestError(
+            400, "invalid_metadata", "metadata はJSONオブジェクトで指定してください (metadata must be a JSON object)"
+        )
+    return {"sender": sender, "message": message, "metadata": metadata}
+
+
+class ProtectedRestInput(RestInput):
+    """Rasa's REST channel with a bearer token, body validation and the kasuhara payload."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        if "token" in credentials and not str(credentials["token"] or "").strip():
+            # `token: ${REST_CHANNEL_TOKEN}` with the variable set to "": fail closed, not open
+            raise InvalidConfigException(
+                "rest channel: `token` is configured but empty; set REST_CHANNEL_TOKEN to a secret value."
+            )
+        return cls(token=credentials.get("token"))
+
+    def __init__(self, token: Optional[Text] = None) -> None:
+        token = token if token else os.environ.get(TOKEN_ENV)
+        self.token: Optional[bytes] = token.strip().encode("utf-8") if token and token.strip() else None
+        if self.token is None:
+            logger.warning(
+                "REST channel without a token: anyone who can reach /webhooks/rest/webhook can talk to "
+                f"the bot. Set {TOKEN_ENV} for anything but a local test."
+            )
+
+    def check_authorization(self, header: Optional[str]) -> None:
+        """Nothing when no token is configured or the bearer token matches; RequestError (401) otherwise."""
+        if self.token is None:
+            return
+        match = _BEARER.match(header or "")
+        given = match.group(1).encode("utf-8") if match else b""
+        if not match or not hmac.compare_digest(given, self.token):
+            raise RequestError(
+                401,
+                "unauthorized",
+                "Authorization: Bearer <token> ヘッダーが必要です (a valid bearer token is required)",
+            )
+
+    async def slots_after_turn(self, request: Request, sender_id: Text) -> Mapping[str, Any]:
+        """The conversation's slots as the tracker store holds them after the turn ({} if unavailable)."""
+        agent = getattr(request.app.ctx, "agent", None)
+        tracker_store = getattr(agent, "tracker_store", None)
+        if tracker_store is None:
+            logger.warning("No agent/tracker store on the app: the kasuhara payload holds no state.")
+            return {}
+        tracker = tracker_store.retrieve(sender_id)
+        if inspect.isawaitable(tracker):
+            tracker = await tracker
+        return tracker.current_slot_values() if tracker is not None else {}
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        rest_webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+
+        @rest_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @rest_webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                self.check_authorization(request.headers.get("Authorization"))
+                if request.args.get("stream", "false").lower() == "true":
+                    raise RequestError(
+                        400,
+                        "stream_not_supported",
+                        "stream=true には対応していません (streaming is not supported by this channel)",
+                    )
+                body = parse_body(request.body or b"")
+            except RequestError as error:
+                return error.response()
+
+            sender_id = body["sender"]
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        body["message"],
+                        collector,
+                        sender_id,
+                        input_channel=self.name(),
+                        metadata=body["metadata"],
+                    )
+                )
+            except Exception:  # noqa: BLE001 - the client gets a JSON error, the log the details
+                logger.exception("REST channel: the bot failed to handle a message")
+                return response.json(
+                    {
+                        "error": "internal_error",
+                        "message": "メッセージを処理できませんでした。時間をおいて再度お試しください "
+                        "(the message could not be handled)",
+                    },
+                    status=500,
+                )
+
+            try:
+                slots = await self.slots_after_turn(request, sender_id)
+            except Exception:  # noqa: BLE001 - the turn is done; answer it rather than invite a resend
+                logger.exception("REST channel: could not read the tracker after the turn")
+                slots = {}
+            try:
+                metadata = reply_metadata(slots, time.time())
+            except Exception:  # noqa: BLE001 - e.g. a broken organization.yml
+                logger.exception("REST channel: could not build the kasuhara payload")
+                return response.json(
+                    {"error": "internal_error", "message": "応答の付加情報を作成できませんでした (internal error)"},
+                    status=500,
+                )
+            return response.json([with_metadata(reply, metadata) for reply in collector.messages])
+
+        return rest_webhook

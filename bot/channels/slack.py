@@ -1,0 +1,248 @@
+"""Slack (Events API + interactivity): POST /webhooks/slack/webhook.
+
+Rasa's Slack channel already checks the signing secret (mandatory; v0 HMAC-SHA256 over
+"v0:{timestamp}:{body}", requests older than 5 minutes refused) and renders buttons as
+blocks. This subclass changes what the consultation bot needs:
+
+- no message is answered twice: deliveries are remembered by event id and by message
+  (channel + ts), so a Slack retry (X-Slack-Retry-Num, any reason), a replayed request
+  or the same message arriving as two events is acknowledged and not processed again.
+  Rasa only skips retries whose reason is http_timeout. (Memory is per server process.)
+- threads: with `use_threads: true` and `conversation_granularity: thread`, a mention in a
+  channel is answered in a thread under it and that thread is one conversation; direct
+  messages stay in the DM (one conversation per user and DM), and a button clicked on a
+  DM message continues the same conversation. (Rasa would open a new conversation for
+  every top-level DM message and every button click.)
+- buttons: up to 25 per actions block (Rasa drops all buttons beyond 5, and the bot asks
+  "where did it happen?" with 7);
+- no `as_user` argument: it is only for classic Slack apps; apps created today (granular
+  bot tokens) are reported to get `invalid_arguments` when it is sent;
+- URL verification answers {"challenge": ...} (Rasa answers a bare JSON string, which is
+  not one of the forms Slack documents);
+- the Web API base URL is a setting (`slack_api_url`), for tests against a stand-in.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict
+from http import HTTPStatus
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.slack import SlackBot, SlackInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+ACTIONS_BLOCK_MAX_ELEMENTS = 25
+BUTTON_TEXT_MAX_CHARS = 75
+SEEN_TTL_SECONDS = 3600  # Slack retries within minutes; replays are refused after 5 minutes anyway
+SEEN_MAX_ENTRIES = 20000
+
+
+class SeenDeliveries:
+    """Keys of the deliveries already handled, forgotten after a while (bounded, in memory)."""
+
+    def __init__(self, ttl_seconds: float = SEEN_TTL_SECONDS, max_entries: int = SEEN_MAX_ENTRIES) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._seen: "OrderedDict[str, float]" = OrderedDict()
+
+    def _forget_old(self, now: float) -> None:
+        while self._seen and (
+            len(self._seen) > self.max_entries or next(iter(self._seen.values())) < now - self.ttl_seconds
+        ):
+            self._seen.popitem(last=False)
+
+    def check_and_add(self, keys: Iterable[str]) -> bool:
+        """True when any key was seen before; otherwise remembers them all and returns False."""
+        keys = [key for key in keys if key]
+        now = time.time()
+        self._forget_old(now)
+        if any(key in self._seen for key in keys):
+            return True
+        for key in keys:
+            self._seen[key] = now
+        self._forget_old(now)
+        return False
+
+
+def delivery_keys(request: Request) -> List[str]:
+    """What identifies one Slack delivery: its event id and the message it is about."""
+    content_type = request.headers.get("content-type")
+    if content_type == "application/json":
+        body = request.json or {}
+        event = body.get("event") or {}
+        keys = []
+        if body.get("event_id"):
+            keys.append(f"event:{body['event_id']}")
+        if event.get("channel") and event.get("ts"):
+            keys.append(f"message:{event['channel']}:{event['ts']}")
+        return keys
+    if content_type == "application/x-www-form-urlencoded":
+        payload = json.loads(request.form["payload"][0])
+        action = (payload.get("actions") or [{}])[0]
+        user = (payload.get("user") or {}).get("id")
+        if action.get("action_ts") and user:
+            return [f"action:{user}:{action['action_ts']}"]
+    return []
+
+
+class SlackReplyBot(SlackBot):
+    """Rasa's Slack output with a configurable API URL, no `as_user` and up to 25 buttons."""
+
+    def __init__(
+        self,
+        token: Text,
+        slack_channel: Optional[Text] = None,
+        thread_id: Optional[Text] = None,
+        proxy: Optional[Text] = None,
+        api_url: Text = DEFAULT_SLACK_API_URL,
+    ) -> None:
+        super().__init__(token, slack_channel, thread_id, proxy)
+        self.client = AsyncWebClient(token, base_url=api_url, proxy=proxy)
+
+    async def _post_message(self, channel: Text, **kwargs: Any) -> None:
+        kwargs.pop("as_user", None)
+        await super()._post_message(channel=channel, **kwargs)
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        recipient = self.slack_channel or recipient_id
+        elements = [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": str(button["title"])[:BUTTON_TEXT_MAX_CHARS]},
+                "value": button["payload"],
+            }
+            for button in buttons
+        ]
+        blocks: List[Dict[Text, Any]] = [{"type": "section", "text": {"type": "plain_text", "text": text}}]
+        for start in range(0, len(elements), ACTIONS_BLOCK_MAX_ELEMENTS):
+            blocks.append({"type": "actions", "elements": elements[start : start + ACTIONS_BLOCK_MAX_ELEMENTS]})
+        await self._post_message(channel=recipient, text=text, blocks=blocks)
+
+
+class SlackEventsInput(SlackInput):
+    """Slack input channel for the consultation bot (name "slack": /webhooks/slack/webhook)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "slack"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        channel = super().from_credentials(credentials)
+        channel.slack_api_url = credentials.get("slack_api_url") or DEFAULT_SLACK_API_URL
+        return channel
+
+    def __init__(self, *args: Any, slack_api_url: Text = DEFAULT_SLACK_API_URL, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # raises when the signing secret is missing
+        self.slack_api_url = slack_api_url
+        self.seen = SeenDeliveries()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        slack_webhook = super().blueprint(on_new_message)
+
+        @slack_webhook.middleware("request")
+        async def url_verification(request: Request) -> Optional[HTTPResponse]:
+            """Answer Slack's URL check (signed like every request) in a form Slack documents."""
+            if request.method != "POST" or request.headers.get("content-type") != "application/json":
+                return None
+            body = request.json
+            if not isinstance(body, dict) or body.get("type") != "url_verification":
+                return None
+            if not self.is_request_from_slack_authentic(request):
+                return response.text(
+                    "Message is not properly signed with a valid X-Slack-Signature header",
+                    status=HTTPStatus.BAD_REQUEST,
+                )
+            return response.json({"challenge": body.get("challenge")})
+
+        return slack_webhook
+
+    def get_metadata(self, request: Request) -> Dict[Text, Any]:
+        """Rasa's metadata, with `thread_id` the thread a reply belongs in (None: not in a thread)."""
+        metadata = super().get_metadata(request)
+        content_type = request.headers.get("content-type")
+        if content_type == "application/json":
+            event = (request.json or {}).get("event") or {}
+            thread_id = event.get("thread_ts")
+            if thread_id is None and self.use_threads and event.get("channel_type") != "im":
+                thread_id = event.get("ts")  # a mention in a channel: answer in a thread under it
+            metadata["thread_id"] = thread_id
+        elif content_type == "application/x-www-form-urlencoded":
+            payload = json.loads(request.form["payload"][0])
+            # the thread of the message whose button was clicked; a top-level message has none
+            metadata["thread_id"] = (payload.get("message") or {}).get("thread_ts")
+        return metadata
+
+    def _get_conversation_id(
+        self, sender_id: Optional[Text], channel_id: Optional[Text], thread_id: Optional[Text]
+    ) -> Optional[Text]:
+        if self.conversation_granularity == "thread" and sender_id and channel_id and not thread_id:
+            return f"{sender_id}_{channel_id}"  # not in a thread: the user's conversation in that channel
+        return super()._get_conversation_id(sender_id, channel_id, thread_id)
+
+    async def process_message(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        text: Text,
+        sender_id: Optional[Text],
+        metadata: Optional[Dict],
+    ) -> Any:
+        retry_count = request.headers.get(self.retry_num_header)
+        try:
+            keys = delivery_keys(request)
+        except (KeyError, ValueError, TypeError):
+            keys = []
+        if self.seen.check_and_add(keys):
+            logger.info(
+                "Slack delivery already handled (retry %s, reason %s): not answered again.",
+                retry_count,
+                request.headers.get(self.retry_reason_header),
+            )
+            return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
+        # A retry of a delivery this process never saw (the first attempt did not arrive) is handled.
+        thread_id = (metadata or {}).get("thread_id") if self.use_threads else None
+        output_channel = (metadata or {}).get("out_channel")
+        try:
+            user_msg = UserMessage(
+                text,
+                self.get_output_channel(output_channel, thread_id),
+                sender_id,
+                input_channel=self.name(),
+                metadata=metadata,
+            )
+            # Slack wants an answer within 3 seconds: the turn runs in the background, as in Rasa.
+            task = asyncio.create_task(on_new_message(user_msg))
+            self._background_tasks.add(task)
+            task.add_done_callback(self._background_tasks.discard)
+        except Exception as error:  # noqa: BLE001 - as Rasa
+            logger.error(f"Exception when trying to handle message.{error}", exc_info=True)
+        return response.text("")
+
+    def get_output_channel(
+        self, channel: Optional[Text] = None, thread_id: Optional[Text] = None
+    ) -> Optional[OutputChannel]:
+        """The reply channel; None without a Slack channel to post to.
+
+        Rasa calls this without arguments for `trigger_intent?output_channel=latest` (the
+        timer service's reminders): it knows no conversation then, and Rasa's SlackBot would
+        post to channel None. None makes Rasa collect the messages instead.
+        """
+        channel = channel or self.slack_channel
+        if not channel:
+            return None
+        return SlackReplyBot(self.slack_token, channel, thread_id, self.proxy, self.slack_api_url)
