@@ -1,0 +1,85 @@
+"""The settings file and the endpoint files the servers start with."""
+from __future__ import annotations
+
+import pytest
+
+from bot.codes import Escalation
+from bot.settings import PROJECT_ROOT, SettingsError, load_organization, parse_organization
+
+
+def test_the_shipped_organisation_file_is_valid():
+    settings = load_organization(str(PROJECT_ROOT / "organization.yml"))
+    assert settings.time_limit_minutes == 30
+    assert settings.contact(Escalation.SUPERVISOR) is not None
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({}, "'name' is required"),
+        ({"name": "x", "time_limit": {"minutes": "30"}}, "time_limit.minutes"),
+        ({"name": "x", "time_limit": {"warn_before_minutes": -1}}, "warn_before_minutes"),
+        ({"name": "x", "contacts": {"mayor": {"name": "市長"}}}, "unknown code 'mayor'"),
+        ({"name": "x", "contacts": {"supervisor": {"phone": "1"}}}, "contacts.supervisor.name"),
+    ],
+)
+def test_bad_settings_name_the_field(raw, message):
+    with pytest.raises(SettingsError, match=message):
+        parse_organization(raw)
+
+
+def test_missing_settings_file_is_a_clear_error(tmp_path):
+    with pytest.raises(SettingsError, match="not found"):
+        load_organization(str(tmp_path / "nope.yml"))
+
+
+def test_production_endpoints_share_conversations_and_locks_across_servers(monkeypatch):
+    """Two servers built from endpoints.production.yml see the same tracker (PostgreSQL) and lock (Redis)."""
+    import asyncio
+    import uuid
+
+    import sqlalchemy
+    from rasa.core.lock_store import LockError, LockStore, RedisLockStore
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+
+    database = f"kasuhara_endpoints_{uuid.uuid4().hex[:8]}"
+    for name, value in {"ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook", "POSTGRES_HOST": "127.0.0.1",
+                        "POSTGRES_PORT": "5432", "POSTGRES_DB": database, "POSTGRES_USER": "postgres",
+                        "POSTGRES_PASSWORD": "", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379"}.items():
+        monkeypatch.setenv(name, value)
+    endpoints = AvailableEndpoints.read_endpoints(str(PROJECT_ROOT / "endpoints.production.yml"))
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    admin = sqlalchemy.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{database}"'))
+    try:
+        first, second = (TrackerStore.create(endpoints.tracker_store, domain) for _ in range(2))
+        tracker = asyncio.run(first.get_or_create_tracker("employee-1"))
+        tracker.update(UserUttered("窓口で怒鳴られています"))
+        asyncio.run(first.save(tracker))
+        shared = asyncio.run(second.retrieve("employee-1"))
+        assert shared.latest_message.text == "窓口で怒鳴られています"
+
+        locks = [LockStore.create(endpoints.lock_store) for _ in range(2)]
+        assert all(isinstance(lock, RedisLockStore) for lock in locks)
+        conversation = f"employee-{uuid.uuid4().hex[:8]}"
+        held = locks[0].issue_ticket(conversation, lock_lifetime=30)
+        try:
+            with pytest.raises(LockError):
+                asyncio.run(_acquire_once(locks[1], conversation))
+        finally:
+            locks[0].cleanup(conversation, held)
+        for store in (first, second):
+            store.engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+async def _acquire_once(lock_store, conversation_id):
+    async with lock_store.lock(conversation_id, wait_time_in_seconds=0.05, lock_lifetime=1):
+        pass
