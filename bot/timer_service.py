@@ -43,6 +43,9 @@ from bot.codes import RecordStatus
 from bot.records import ConsultationStore, UTCDateTime
 from bot.timers import TRIGGER_INTENT, Due, ReminderKind, due_reminders
 
+# RFC 3986 path characters other than '/', kept unencoded (Teams ids look like '29:1abc…').
+PATH_SAFE = ":@!$&'()*+,;="
+
 log = logging.getLogger("bot.timer_service")
 
 metadata = MetaData()
@@ -91,7 +94,8 @@ class RasaTrigger:
         self._http = requests.Session()
 
     def __call__(self, conversation_id: str, kind: ReminderKind) -> SendResult:
-        url = f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
+        # Sanic 21.12 does not decode path parameters: keep every character a URL path allows as it is.
+        url = f"{self.base_url}/conversations/{quote(conversation_id, safe=PATH_SAFE)}/trigger_intent"
         params = {"output_channel": "latest"}
         if self.token:
             params["token"] = self.token

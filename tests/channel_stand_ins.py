@@ -5,6 +5,8 @@
   `on_new_message`: it records each UserMessage and sends its replies through the
   message's output channel exactly as Rasa's processor does (`send_response` with the
   BotUttered message dict). `app.ctx.agent.tracker_store` is Rasa's InMemoryTrackerStore.
+  Channels that store conversation references (Teams, Slack) write them to `database_url`
+  when given, else to a throw-away SQLite file (never to the project's database).
 - BotFrameworkStandIn: OpenID metadata + JWKS (an RSA key generated here), the Entra ID
   token endpoint (/{tenant}/oauth2/v2.0/token) and a connector service URL that records
   the activities posted to /v3/conversations/{id}/activities.
@@ -19,7 +21,10 @@ import copy
 import hashlib
 import hmac
 import json
+import os
+import shutil
 import socket
+import tempfile
 import time
 import uuid
 import warnings
@@ -124,14 +129,40 @@ class FakeBot:
 class ChannelServer:
     """A Sanic server on loopback with one channel mounted at /webhooks/<name>/."""
 
-    def __init__(self, channel: InputChannel, bot: FakeBot, with_agent: bool = True) -> None:
+    def __init__(
+        self, channel: InputChannel, bot: FakeBot, with_agent: bool = True, database_url: Optional[str] = None
+    ) -> None:
         self.channel = channel
         self.bot = bot
         self.with_agent = with_agent
+        self.database_url = database_url
         self.url = ""
         self._server: Any = None
+        self._temp_dir: Optional[str] = None
+        self._channel_database_url: Optional[str] = None
+
+    def _use_reference_database(self) -> None:
+        if not hasattr(self.channel, "database_url"):
+            return
+        self._channel_database_url = self.channel.database_url
+        if self.database_url is None:
+            self._temp_dir = tempfile.mkdtemp(prefix="channel_references_")
+            self.channel.database_url = f"sqlite:///{os.path.join(self._temp_dir, 'references.db')}"
+        else:
+            self.channel.database_url = self.database_url
+
+    def _restore_reference_database(self) -> None:
+        if not hasattr(self.channel, "database_url"):
+            return
+        if self._temp_dir is not None:
+            from bot.channels.references import store_for
+
+            store_for(self.channel.database_url).dispose()
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+        self.channel.database_url = self._channel_database_url
 
     async def __aenter__(self) -> "ChannelServer":
+        self._use_reference_database()
         app = Sanic(f"channel_test_{uuid.uuid4().hex}", configure_logging=False)
         if self.with_agent:
             app.ctx.agent = SimpleNamespace(tracker_store=self.bot.tracker_store)
@@ -150,6 +181,7 @@ class ChannelServer:
         self._server.close()
         await self._server.wait_closed()
         await self._server.after_stop()
+        self._restore_reference_database()
 
 
 async def post(url: str, body: Any = None, raw: Optional[bytes] = None, headers: Optional[dict] = None):

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from rasa.shared.exceptions import InvalidConfigException, RasaException
 
-from bot.channels.slack import SeenDeliveries, SlackEventsInput
+from bot.channels.slack import SeenDeliveries, SlackEventsInput, SlackPushBot
 from bot.settings import PROJECT_ROOT
 from tests.channel_stand_ins import (
     ChannelServer,
@@ -348,8 +348,8 @@ def test_the_documented_credentials_build_the_channel(tmp_path, monkeypatch):
     assert channel.slack_api_url == "https://slack.com/api/"
 
 
-def test_without_a_conversation_there_is_no_slack_output_channel():
-    """`trigger_intent?output_channel=latest` asks the channel without a conversation: Rasa then collects."""
+def test_without_a_conversation_the_slack_output_channel_pushes_to_the_stored_thread():
+    """`trigger_intent?output_channel=latest` asks the channel without a conversation (see test_channel_push)."""
     channel = SlackEventsInput.from_credentials({"slack_token": BOT_TOKEN, "slack_signing_secret": SECRET})
-    assert channel.get_output_channel() is None
+    assert isinstance(channel.get_output_channel(), SlackPushBot)
     assert channel.get_output_channel("D0001").slack_channel == "D0001"

@@ -158,7 +158,7 @@ def test_without_a_token_none_is_sent_and_odd_conversation_ids_are_quoted(db_url
     scheduler = service(db_url, rasa)
     assert scheduler.poll() == [(1, ReminderKind.REACHED)]
     scheduler.dispose()
-    assert rasa.calls[0]["path"] == "/conversations/slack%3AT1%2FC2%20thread/trigger_intent"
+    assert rasa.calls[0]["path"] == "/conversations/slack:T1%2FC2%20thread/trigger_intent"
     assert rasa.calls[0]["query"] == {"output_channel": ["latest"]}
 
 

@@ -19,7 +19,10 @@ blocks. This subclass changes what the consultation bot needs:
   bot tokens) are reported to get `invalid_arguments` when it is sent;
 - URL verification answers {"challenge": ...} (Rasa answers a bare JSON string, which is
   not one of the forms Slack documents);
-- the Web API base URL is a setting (`slack_api_url`), for tests against a stand-in.
+- the Web API base URL is a setting (`slack_api_url`), for tests against a stand-in;
+- pushes (Rasa's `trigger_intent?output_channel=latest`, the timer's reminders): every message
+  stores the conversation's channel and thread (bot/channels/references.py), and
+  `get_output_channel()` without arguments posts there (in the thread) with chat.postMessage.
 """
 from __future__ import annotations
 
@@ -37,6 +40,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.references import PushOutputChannel, remember
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +136,21 @@ class SlackReplyBot(SlackBot):
         await self._post_message(channel=recipient, text=text, blocks=blocks)
 
 
+class SlackPushBot(PushOutputChannel):
+    """Posts to the Slack channel and thread a conversation last wrote from (its stored reference)."""
+
+    channel_name = "slack"
+
+    def __init__(self, token: Text, proxy: Optional[Text], api_url: Text, database_url: Optional[Text] = None) -> None:
+        super().__init__(database_url)
+        self.token = token
+        self.proxy = proxy
+        self.api_url = api_url
+
+    def reply_channel(self, reference: Dict[Text, Any]) -> SlackReplyBot:
+        return SlackReplyBot(self.token, reference["channel"], reference.get("thread_ts"), self.proxy, self.api_url)
+
+
 class SlackEventsInput(SlackInput):
     """Slack input channel for the consultation bot (name "slack": /webhooks/slack/webhook)."""
 
@@ -150,6 +170,7 @@ class SlackEventsInput(SlackInput):
         super().__init__(*args, **kwargs)  # raises when the signing secret is missing
         self.slack_api_url = slack_api_url
         self.seen = SeenDeliveries()
+        self.database_url: Optional[Text] = None  # conversation references; None: DATABASE_URL
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         slack_webhook = super().blueprint(on_new_message)
@@ -220,13 +241,20 @@ class SlackEventsInput(SlackInput):
         try:
             user_msg = UserMessage(
                 text,
-                self.get_output_channel(output_channel, thread_id),
+                self.reply_channel(output_channel, thread_id),
                 sender_id,
                 input_channel=self.name(),
                 metadata=metadata,
             )
+            reference = {"channel": output_channel, "thread_ts": thread_id}
+
+            async def turn() -> None:
+                if output_channel:  # where reminders for this conversation go
+                    await remember(self.name(), sender_id, reference, self.database_url)
+                await on_new_message(user_msg)
+
             # Slack wants an answer within 3 seconds: the turn runs in the background, as in Rasa.
-            task = asyncio.create_task(on_new_message(user_msg))
+            task = asyncio.create_task(turn())
             self._background_tasks.add(task)
             task.add_done_callback(self._background_tasks.discard)
         except Exception as error:  # noqa: BLE001 - as Rasa
@@ -236,12 +264,18 @@ class SlackEventsInput(SlackInput):
     def get_output_channel(
         self, channel: Optional[Text] = None, thread_id: Optional[Text] = None
     ) -> Optional[OutputChannel]:
-        """The reply channel; None without a Slack channel to post to.
+        """The reply channel of a message (channel, thread), or without arguments the push channel.
 
-        Rasa calls this without arguments for `trigger_intent?output_channel=latest` (the
-        timer service's reminders): it knows no conversation then, and Rasa's SlackBot would
-        post to channel None. None makes Rasa collect the messages instead.
+        Rasa calls this without arguments for `trigger_intent?output_channel=latest` (the timer
+        service's reminders): the push channel posts to the channel and thread stored for the
+        recipient (nothing, logged, for an unknown one).
         """
+        if channel is None and thread_id is None:
+            return SlackPushBot(self.slack_token, self.proxy, self.slack_api_url, self.database_url)
+        return self.reply_channel(channel, thread_id)
+
+    def reply_channel(self, channel: Optional[Text], thread_id: Optional[Text]) -> Optional[SlackReplyBot]:
+        """Replies in a Slack channel (and thread); None without a channel to post to."""
         channel = channel or self.slack_channel
         if not channel:
             return None

@@ -15,7 +15,10 @@ A subclass of Rasa's botframework channel that changes what a Teams deployment n
 - conversationUpdate with members added sends a Japanese greeting through Rasa;
 - buttons render as a hero card with messageBack actions (Rasa's hero card passes Rasa's
   button dicts through, which Teams does not display);
-- optionally, activities from another Entra ID tenant are refused (tenant_id).
+- optionally, activities from another Entra ID tenant are refused (tenant_id);
+- pushes (Rasa's `trigger_intent?output_channel=latest`, the timer's reminders): every
+  authenticated message stores the sender's conversation reference (bot/channels/references.py)
+  and `get_output_channel()` sends to the stored conversation through the connector.
 
 The metadata URL and the token endpoint are settings, so tests point them at loopback.
 """
@@ -42,6 +45,8 @@ from rasa.shared.exceptions import InvalidConfigException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.channels.references import PushOutputChannel, remember
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +192,40 @@ class TeamsBot(BotFramework):
         await self.send(message)
 
 
+class TeamsPushBot(PushOutputChannel):
+    """Sends to the Teams conversation a sender last wrote from (its stored reference)."""
+
+    channel_name = "teams"
+
+    def __init__(self, app_id: Text, app_password: Text, token_endpoint: Text, database_url: Optional[Text] = None) -> None:
+        super().__init__(database_url)
+        self.app_id = app_id
+        self.app_password = app_password
+        self.token_endpoint = token_endpoint
+
+    def reply_channel(self, reference: Dict[Text, Any]) -> TeamsBot:
+        return TeamsBot(
+            self.app_id,
+            self.app_password,
+            reference["conversation"],
+            reference["bot"],
+            reference["service_url"],
+            self.token_endpoint,
+        )
+
+
+def conversation_reference(activity: Dict[Text, Any]) -> Dict[Text, Any]:
+    """What a later message to this activity's conversation needs (serviceUrl is authenticated)."""
+    conversation = activity.get("conversation") or {}
+    bot = activity.get("recipient") or {}
+    return {
+        "service_url": activity["serviceUrl"],
+        "conversation": {key: conversation[key] for key in ("id", "conversationType", "tenantId") if key in conversation},
+        "bot": {key: bot[key] for key in ("id", "name") if key in bot},
+        "tenant_id": ((activity.get("channelData") or {}).get("tenant") or {}).get("id") or conversation.get("tenantId"),
+    }
+
+
 class TeamsInput(BotFrameworkInput):
     """Microsoft Teams input channel (Azure Bot, single- or multi-tenant)."""
 
@@ -236,6 +275,7 @@ class TeamsInput(BotFrameworkInput):
         self._keys_fetched_at = 0.0
         self._last_key_attempt = 0.0
         self._key_lock: Optional[asyncio.Lock] = None
+        self.database_url: Optional[Text] = None  # conversation references; None: DATABASE_URL
 
     # --- authentication -------------------------------------------------------------------
 
@@ -324,6 +364,11 @@ class TeamsInput(BotFrameworkInput):
             self.token_endpoint,
         )
 
+    def get_output_channel(self) -> TeamsPushBot:
+        """For messages without a user message (trigger_intent?output_channel=latest): sent to the
+        conversation stored for the recipient; an unknown recipient gets nothing (logged)."""
+        return TeamsPushBot(self.app_id, self.app_password, self.token_endpoint, self.database_url)
+
     def members_to_greet(self, activity: Dict[Text, Any]) -> List[Text]:
         """Who a conversationUpdate welcomes: the members added other than the bot.
 
@@ -392,6 +437,7 @@ class TeamsInput(BotFrameworkInput):
     ) -> None:
         activity_type = activity.get("type")
         if activity_type == "message":
+            await remember(self.name(), activity["from"]["id"], conversation_reference(activity), self.database_url)
             metadata = self.add_attachments_to_metadata(activity, None)
             await on_new_message(
                 UserMessage(
@@ -404,6 +450,7 @@ class TeamsInput(BotFrameworkInput):
             )
         elif activity_type == "conversationUpdate":
             for member_id in self.members_to_greet(activity):
+                await remember(self.name(), member_id, conversation_reference(activity), self.database_url)
                 await on_new_message(
                     UserMessage(
                         text=self.welcome_payload,
