@@ -1,0 +1,146 @@
+"""Custom Rasa 3 graph components for the Japanese NLU.
+
+``BehaviorCodeNormalizer`` runs after ``EntitySynonymMapper`` and guarantees that every
+``behavior`` / ``channel`` entity value is a code of :mod:`bot.codes`:
+
+1. a DIET entity is given the code of the lexicon match it overlaps (the lexicon sees
+   the context: 「机を叩い」 is intimidation, 「頭を叩か」 an assault), else the code its
+   (synonym-mapped) value already is, else the code the lexicon gives for its value or
+   its text span; an entity that overlaps only a *negated* mention
+   (「殴られてはいない」) or maps to nothing is dropped;
+2. duplicate codes in one message are dropped (first mention kept);
+3. with ``add_lexicon_hits: true`` (default) the lexicon's own non-negated hits that DIET
+   missed are added, marked ``extractor: BehaviorCodeNormalizer``; a channel is only added
+   when no channel entity exists.
+
+Configuration (config.yml): ``add_lexicon_hits`` (bool), ``add_lexicon_channels`` (bool).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot import lexicon
+from bot.codes import Behavior, SituationChannel
+
+BEHAVIOR_ENTITY = "behavior"
+CHANNEL_ENTITY = "channel"
+
+_KINDS = {
+    BEHAVIOR_ENTITY: (Behavior, lexicon.find_behaviors, lexicon.behavior_code),
+    CHANNEL_ENTITY: (SituationChannel, lexicon.find_channels, lexicon.channel_code),
+}
+
+
+def _overlaps(entity: Dict[Text, Any], match: lexicon.LexiconMatch) -> bool:
+    start, end = entity.get("start"), entity.get("end")
+    if start is None or end is None:
+        return False
+    return match.start < end and start < match.end
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
+    """Makes behaviour/channel entity values codes; adds lexicon hits DIET missed."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"add_lexicon_hits": True, "add_lexicon_channels": True}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **(config or {})}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "BehaviorCodeNormalizer":
+        return cls(config)
+
+    # Rasa calls this for training data only when a component needs it; kept for
+    # completeness (training annotations are already codes).
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = self.normalise_entities(message.get(TEXT) or "", message.get(ENTITIES, []) or [])
+            message.set(ENTITIES, entities, add_to_output=True)
+        return messages
+
+    # The logic, usable without a Message (benchmarks, tests).
+    def normalise_entities(self, text: str, entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+        matches = {kind: find(text) for kind, (_, find, _) in _KINDS.items()}
+        result: List[Dict[Text, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        for entity in entities:
+            kind = entity.get("entity")
+            if kind not in _KINDS:
+                result.append(entity)
+                continue
+            code = self._code_for(text, entity, kind, matches[kind])
+            if code is None or (kind, code) in seen:
+                continue
+            seen.add((kind, code))
+            normalised = dict(entity)
+            normalised["value"] = code
+            result.append(self.add_processor_name(normalised))
+
+        if self._config.get("add_lexicon_hits", True):
+            for match in matches[BEHAVIOR_ENTITY]:
+                if match.negated or (BEHAVIOR_ENTITY, match.code) in seen:
+                    continue
+                seen.add((BEHAVIOR_ENTITY, match.code))
+                result.append(self._lexicon_entity(BEHAVIOR_ENTITY, match))
+        if self._config.get("add_lexicon_channels", True):
+            if not any(kind == CHANNEL_ENTITY for kind, _ in seen):
+                for match in matches[CHANNEL_ENTITY]:
+                    if not match.negated:
+                        seen.add((CHANNEL_ENTITY, match.code))
+                        result.append(self._lexicon_entity(CHANNEL_ENTITY, match))
+                        break
+        return result
+
+    @staticmethod
+    def _code_for(
+        text: str, entity: Dict[Text, Any], kind: str, matches: List[lexicon.LexiconMatch]
+    ) -> Optional[str]:
+        enum, _, to_code = _KINDS[kind]
+        overlapping = [m for m in matches if _overlaps(entity, m)]
+        live = [m for m in overlapping if not m.negated]
+        if live:
+            return max(live, key=lambda m: m.end - m.start).code
+        if overlapping:  # only negated mentions here: 「殴られてはいない」
+            return None
+        value = str(entity.get("value", "") or "")
+        try:
+            return enum(value).value
+        except ValueError:
+            pass
+        code = to_code(value)
+        if code is None:
+            start, end = entity.get("start"), entity.get("end")
+            if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+                code = to_code(text[start:end])
+        return code.value if code is not None else None
+
+    def _lexicon_entity(self, kind: str, match: lexicon.LexiconMatch) -> Dict[Text, Any]:
+        return {
+            "entity": kind,
+            "start": match.start,
+            "end": match.end,
+            "value": match.code,
+            "confidence_entity": None,
+            "extractor": self.name,
+        }

@@ -1,0 +1,139 @@
+"""BehaviorCodeNormalizer on Rasa Message objects (no model needed)."""
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu_components import BehaviorCodeNormalizer
+
+
+def _message(text: str, entities: list[dict]) -> Message:
+    return Message(data={"text": text, "entities": entities})
+
+
+def _diet(entity: str, text: str, surface: str, value: str | None = None, occurrence: int = 0) -> dict:
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(surface, start + 1)
+    return {
+        "entity": entity,
+        "start": start,
+        "end": start + len(surface),
+        "value": value if value is not None else surface,
+        "extractor": "DIETClassifier",
+        "confidence_entity": 0.9,
+    }
+
+
+def _run(text: str, entities: list[dict], **config) -> list[dict]:
+    component = BehaviorCodeNormalizer({**BehaviorCodeNormalizer.get_default_config(), **config})
+    [message] = component.process([_message(text, entities)])
+    return message.get("entities")
+
+
+def _pairs(entities: list[dict]) -> list[tuple[str, str]]:
+    return [(e["entity"], e["value"]) for e in entities]
+
+
+def test_maps_surface_values_to_codes():
+    text = "窓口で怒鳴られて土下座しろと言われた"
+    entities = [
+        _diet("channel", text, "窓口"),
+        _diet("behavior", text, "怒鳴ら"),
+        _diet("behavior", text, "土下座"),
+    ]
+    result = _run(text, entities, add_lexicon_hits=False)
+    assert _pairs(result) == [("channel", "counter"), ("behavior", "intimidation"), ("behavior", "dogeza_demand")]
+    assert all(e["extractor"] == "DIETClassifier" for e in result)
+    assert all("BehaviorCodeNormalizer" in e["processors"] for e in result)
+
+
+def test_keeps_values_that_already_are_codes():
+    text = "ずっと同じことを言われる"
+    result = _run(text, [_diet("behavior", text, "同じこと", value="persistent")], add_lexicon_hits=False)
+    assert _pairs(result) == [("behavior", "persistent")]
+
+
+def test_context_decides_ambiguous_spans():
+    # DIET only found 「叩い」; the lexicon sees 「机を…叩い」 around it.
+    text = "机をバンバン叩いてくる"
+    result = _run(text, [_diet("behavior", text, "叩い", value="physical_attack")], add_lexicon_hits=False)
+    assert _pairs(result) == [("behavior", "intimidation")]
+
+
+def test_drops_unmappable_values():
+    text = "相手の男性がずっと何か言っている"
+    result = _run(text, [_diet("behavior", text, "男性"), _diet("channel", text, "何か")], add_lexicon_hits=False)
+    assert result == []
+
+
+def test_drops_negated_mentions():
+    text = "殴られてはいないけど怒鳴ってはいる"
+    entities = [_diet("behavior", text, "殴ら", value="physical_attack"), _diet("behavior", text, "怒鳴っ")]
+    assert _pairs(_run(text, entities)) == [("behavior", "intimidation")]
+
+
+def test_drops_duplicate_codes_keeping_the_first():
+    text = "怒鳴られて、また怒鳴られた"
+    entities = [_diet("behavior", text, "怒鳴ら"), _diet("behavior", text, "怒鳴ら", occurrence=1)]
+    result = _run(text, entities)
+    assert _pairs(result) == [("behavior", "intimidation")]
+    assert result[0]["start"] == 0
+
+
+def test_adds_lexicon_hits_that_diet_missed():
+    text = "窓口で居座って市長を出せと怒鳴っている"
+    result = _run(text, [_diet("behavior", text, "怒鳴っ")])
+    assert sorted(_pairs(result)) == sorted(
+        [
+            ("behavior", "intimidation"),
+            ("behavior", "detention"),
+            ("behavior", "authority_pressure"),
+            ("channel", "counter"),
+        ]
+    )
+    added = [e for e in result if e["extractor"] == "BehaviorCodeNormalizer"]
+    assert {e["value"] for e in added} == {"detention", "authority_pressure", "counter"}
+    for entity in added:
+        assert text[entity["start"] : entity["end"]]
+
+
+def test_lexicon_hits_can_be_switched_off():
+    text = "窓口で居座って市長を出せと怒鳴っている"
+    assert _pairs(_run(text, [], add_lexicon_hits=False, add_lexicon_channels=False)) == []
+
+
+def test_channel_added_only_when_none_found():
+    text = "電話で、窓口にも来ると言われた"
+    result = _run(text, [_diet("channel", text, "電話")])
+    assert _pairs(result) == [("channel", "phone")]
+
+
+def test_other_entities_pass_through_untouched():
+    text = "2時間も怒鳴られた"
+    period = {"entity": "Period_Time", "start": 0, "end": 3, "value": "2時間", "extractor": "SpacyEntityExtractor"}
+    result = _run(text, [period, _diet("behavior", text, "怒鳴ら")])
+    assert result[0] == period
+    assert _pairs(result)[1] == ("behavior", "intimidation")
+
+
+def test_synonym_conflicts_are_repaired_from_the_span():
+    # EntitySynonymMapper maps surface text regardless of entity type; a channel whose
+    # value came out as a behaviour code is repaired from its text span.
+    text = "SNSのDMで暴言を送ってくる"
+    entities = [_diet("channel", text, "SNS", value="sns_exposure"), _diet("behavior", text, "暴言")]
+    assert _pairs(_run(text, entities)) == [("channel", "sns"), ("behavior", "verbal_abuse")]
+
+
+@pytest.mark.parametrize("text", ["", "ありがとうございました"])
+def test_messages_without_entities(text):
+    assert _run(text, []) == []
+
+
+def test_process_handles_several_messages():
+    component = BehaviorCodeNormalizer(BehaviorCodeNormalizer.get_default_config())
+    first = _message("土下座しろ", [])
+    second = _message("はい", [])
+    component.process([first, second])
+    assert _pairs(first.get("entities")) == [("behavior", "dogeza_demand")]
+    assert second.get("entities") == []
