@@ -68,11 +68,12 @@ class ValidateSlotMappings(ValidationAction):
             )
             changes["consultation_id"] = record_id
         if record_id is not None:
-            store = consultation_store()
             # Rasa extracts slots a second time when a form activates; store each message once.
             message_at = latest_user_event_time(tracker)
-            if message_at != slots.get("recorded_message_at"):
-                store.add_message(record_id, text)
+            is_new_message = message_at != slots.get("recorded_message_at")
+            if is_new_message:
                 changes["recorded_message_at"] = message_at
-            store.update(record_id, **record_fields(slots, now), **deadline_fields(slots))
+            consultation_store().record_turn(
+                record_id, text if is_new_message else None, **record_fields(slots, now), **deadline_fields(slots)
+            )
         return [SlotSet(name, value) for name, value in changes.items()]

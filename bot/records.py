@@ -278,12 +278,20 @@ class ConsultationStore:
 
         Code fields take codes from bot.codes; list fields replace the stored list (None clears it).
         """
+        self.record_turn(record_id, None, **fields)
+
+    def record_turn(self, record_id: int, text: str | None, **fields: Any) -> None:
+        """One employee turn in one transaction: their message (None: none to add) and the facts now known."""
         unknown = sorted(set(fields) - UPDATABLE_FIELDS)
         if unknown:
             raise UnknownField(f"unknown field(s): {', '.join(unknown)}")
+        if text is not None and not isinstance(text, str):
+            raise ValueError(f"text: expected a string, got {type(text).__name__}")
         values = {name: _clean(name, value) for name, value in fields.items()}
         with self._session() as s, s.begin():
             row = self._record(s, record_id)
+            if text is not None:
+                s.add(Message(consultation_id=row.id, sent_at=_now(), text=text))
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = _now()

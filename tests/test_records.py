@@ -318,3 +318,17 @@ def test_mask_personal_data_masks(text: str, expected: str) -> None:
 )
 def test_mask_personal_data_leaves_ordinary_text(text: str) -> None:
     assert mask_personal_data(text) == text
+
+
+def test_a_turn_stores_the_message_and_the_facts_together(database_url):
+    store = ConsultationStore(database_url)
+    record_id = store.start("employee-1", "rest")
+    store.record_turn(record_id, "窓口で怒鳴られています", situation_channel="counter", behaviors=["intimidation"])
+    store.record_turn(record_id, None, ongoing=True)
+    with pytest.raises(UnknownField):
+        store.record_turn(record_id, "二度目", mood="bad")
+    record = store.get(record_id)
+    assert [m["text"] for m in record["messages"]] == ["窓口で怒鳴られています"]
+    assert record["situation_channel"] == "counter" and record["ongoing"] is True
+    assert record["behaviors"] == ["intimidation"]
+    store.dispose()
