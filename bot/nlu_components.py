@@ -7,13 +7,17 @@
    the context: 「机を叩い」 is intimidation, 「頭を叩か」 an assault), else the code its
    (synonym-mapped) value already is, else the code the lexicon gives for its value or
    its text span; an entity that overlaps only a *negated* mention
-   (「殴られてはいない」) or maps to nothing is dropped;
+   (「殴られてはいない」), lies inside a phrase that names no behaviour
+   (「何度も言ってくる」「議員の名前を出して」, see ``lexicon.non_behavior_spans``) or maps
+   to nothing is dropped;
 2. duplicate codes in one message are dropped (first mention kept);
 3. with ``add_lexicon_hits: true`` (default) the lexicon's own non-negated hits that DIET
    missed are added, marked ``extractor: BehaviorCodeNormalizer``; a channel is only added
-   when no channel entity exists.
+   when no channel entity exists. Not for the intents in ``no_lexicon_hits_for_intents``
+   (questions mention behaviours hypothetically).
 
-Configuration (config.yml): ``add_lexicon_hits`` (bool), ``add_lexicon_channels`` (bool).
+Configuration (config.yml): ``add_lexicon_hits`` (bool), ``add_lexicon_channels`` (bool),
+``no_lexicon_hits_for_intents`` (list of intent names).
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -53,7 +57,20 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"add_lexicon_hits": True, "add_lexicon_channels": True}
+        return {
+            "add_lexicon_hits": True,
+            "add_lexicon_channels": True,
+            # Questions mention behaviours hypothetically (「慰謝料の要求って応じる必要ある？」):
+            # only what the model itself found is kept there.
+            "no_lexicon_hits_for_intents": [
+                "ask_initial_response",
+                "ask_judgement",
+                "ask_time_limit",
+                "ask_escalation",
+                "ask_help",
+                "out_of_scope",
+            ],
+        }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._config = {**self.get_default_config(), **(config or {})}
@@ -75,13 +92,17 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            entities = self.normalise_entities(message.get(TEXT) or "", message.get(ENTITIES, []) or [])
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) if isinstance(message.get(INTENT), dict) else None
+            entities = self.normalise_entities(message.get(TEXT) or "", message.get(ENTITIES, []) or [], intent)
             message.set(ENTITIES, entities, add_to_output=True)
         return messages
 
     # The logic, usable without a Message (benchmarks, tests).
-    def normalise_entities(self, text: str, entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    def normalise_entities(
+        self, text: str, entities: List[Dict[Text, Any]], intent: Optional[str] = None
+    ) -> List[Dict[Text, Any]]:
         matches = {kind: find(text) for kind, (_, find, _) in _KINDS.items()}
+        vetoed = lexicon.non_behavior_spans(text)
         result: List[Dict[Text, Any]] = []
         seen: set[tuple[str, str]] = set()
         for entity in entities:
@@ -89,7 +110,16 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
             if kind not in _KINDS:
                 result.append(entity)
                 continue
+            if kind == BEHAVIOR_ENTITY and self._inside_any(entity, vetoed):
+                continue
             code = self._code_for(text, entity, kind, matches[kind])
+            if code == Behavior.PERSISTENT.value and kind == BEHAVIOR_ENTITY and not any(
+                m.code == code and not m.negated for m in matches[kind]
+            ):
+                # 「何度も食事に誘われる」: the frequency belongs to another behaviour.
+                surface = text[entity.get("start", 0) : entity.get("end", 0)]
+                if lexicon.is_frequency_only(surface):
+                    continue
             if code is None or (kind, code) in seen:
                 continue
             seen.add((kind, code))
@@ -97,13 +127,14 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
             normalised["value"] = code
             result.append(self.add_processor_name(normalised))
 
-        if self._config.get("add_lexicon_hits", True):
+        lexicon_allowed = intent not in set(self._config.get("no_lexicon_hits_for_intents") or [])
+        if lexicon_allowed and self._config.get("add_lexicon_hits", True):
             for match in matches[BEHAVIOR_ENTITY]:
                 if match.negated or (BEHAVIOR_ENTITY, match.code) in seen:
                     continue
                 seen.add((BEHAVIOR_ENTITY, match.code))
                 result.append(self._lexicon_entity(BEHAVIOR_ENTITY, match))
-        if self._config.get("add_lexicon_channels", True):
+        if lexicon_allowed and self._config.get("add_lexicon_channels", True):
             if not any(kind == CHANNEL_ENTITY for kind, _ in seen):
                 for match in matches[CHANNEL_ENTITY]:
                     if not match.negated:
@@ -111,6 +142,13 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
                         result.append(self._lexicon_entity(CHANNEL_ENTITY, match))
                         break
         return result
+
+    @staticmethod
+    def _inside_any(entity: Dict[Text, Any], spans: List[tuple]) -> bool:
+        start, end = entity.get("start"), entity.get("end")
+        if not isinstance(start, int) or not isinstance(end, int):
+            return False
+        return any(s <= start and end <= e for s, e in spans)
 
     @staticmethod
     def _code_for(

@@ -80,7 +80,19 @@ def test_behavior_code_full_width_and_half_width():
         ("今週だけで十回目の電話です", [B.PERSISTENT]),
         ("九十分も電話を切らせてくれない", [B.DETENTION]),
         ("お前の家に行くからな、と言われた", [B.THREAT]),
-        ("ネットに晒すぞ", [B.SNS_EXPOSURE, B.THREAT]),
+        ("ネットに晒すぞ", [B.SNS_EXPOSURE]),
+        ("お前の家は知ってるからな", [B.THREAT]),
+        ("会社に押しかけるぞ", [B.THREAT]),
+        ("ハサミを振り回している", [B.THREAT]),
+        ("何度も食事に誘われる", [B.SEXUAL]),  # the repeat belongs to the invitation
+        ("下ネタを延々と聞かされた", [B.SEXUAL]),
+        ("何度も電話してくる", [B.PERSISTENT]),
+        ("苦情の電話、とにかくしつこい", [B.PERSISTENT]),
+        ("２時間半帰してもらえなかった", [B.DETENTION]),
+        ("大声を出されて怖かった", [B.INTIMIDATION]),
+        ("さっさと辞めろと言われた", [B.PERSONAL_ATTACK]),
+        ("規定外の支給をしろと言われた", [B.EXCESSIVE_DEMAND]),
+        ("歳とった職員じゃ話にならない、若いのに代われ", [B.DISCRIMINATION]),
         ("スマホで撮影してYouTubeに上げると言われた", [B.SNS_EXPOSURE]),
         ("しつこく食事に誘われる", [B.SEXUAL]),
         ("しつこく同じクレームを言ってくる", [B.PERSISTENT]),
@@ -100,7 +112,7 @@ def test_behaviors_in(text, codes):
 
 
 def test_behaviors_in_orders_by_appearance_without_duplicates():
-    text = "怒鳴られて、土下座しろと言われ、また怒鳴られて、慰謝料を払えと。何度も何度も"
+    text = "怒鳴られて、土下座しろと言われ、また怒鳴られて、慰謝料を払えと。何度も電話してくる"
     assert behaviors_in(text) == [B.INTIMIDATION, B.DOGEZA_DEMAND, B.EXCESSIVE_DEMAND, B.PERSISTENT]
 
 
@@ -115,6 +127,8 @@ def test_behaviors_in_orders_by_appearance_without_duplicates():
         ("暴力はないが、ずっと怒っている", B.PHYSICAL_ATTACK),
         ("殺すとは言っていない", B.THREAT),
         ("土下座までは要求されていない", B.DOGEZA_DEMAND),
+        ("殴られそうになった", B.PHYSICAL_ATTACK),  # not (yet) happened
+        ("暴言や脅しはありません", B.VERBAL_ABUSE),
     ],
 )
 def test_negated_mentions_are_not_behaviours(text, absent):
@@ -148,6 +162,9 @@ def test_conditional_negation_is_not_a_negation():
         "電話が殺到している",
         "SNSです",
         "ばかりで困る",
+        "大声で怒っているが言っていることはもっとも",
+        "年寄りだと思ってバカにしてんのか、と怒っている",
+        "県庁の窓口に来た",
     ],
 )
 def test_no_false_positives(text):
@@ -237,3 +254,10 @@ def test_lookups_yml_regexes_match_lexicon():
             examples = [line[2:] for line in item["examples"].splitlines() if line.startswith("- ")]
             regexes[item["regex"]] = examples[0]
     assert regexes == lexicon.rasa_regex_features()
+
+
+def test_non_behavior_spans():
+    text = "障害のある方が何度も言ってくる"
+    spans = lexicon.non_behavior_spans(text)
+    assert [text[s:e] for s, e in spans] == ["障害のある方", "何度も"]
+    assert lexicon.non_behavior_spans("殴られた") == []

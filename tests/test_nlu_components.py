@@ -137,3 +137,30 @@ def test_process_handles_several_messages():
     component.process([first, second])
     assert _pairs(first.get("entities")) == [("behavior", "dogeza_demand")]
     assert second.get("entities") == []
+
+
+def test_drops_model_entities_inside_non_behaviour_phrases():
+    text = "議員の名前を出して優遇を求めてくる"
+    result = _run(text, [_diet("behavior", text, "名前", value="personal_attack"), _diet("behavior", text, "議員")])
+    assert _pairs(result) == [("behavior", "authority_pressure")]
+
+
+def test_repeat_of_another_behaviour_is_not_persistent():
+    text = "「今度デートしよう」と何度も言ってくる"
+    entities = [_diet("behavior", text, "デート"), _diet("behavior", text, "何度も", value="persistent")]
+    assert _pairs(_run(text, entities)) == [("behavior", "sexual")]
+
+
+def test_no_lexicon_hits_for_questions():
+    text = "慰謝料の要求って応じないといけないものですか"
+    component = BehaviorCodeNormalizer(BehaviorCodeNormalizer.get_default_config())
+    message = Message(data={"text": text, "entities": [], "intent": {"name": "ask_judgement", "confidence": 0.9}})
+    component.process([message])
+    assert message.get("entities") == []
+    report = Message(data={"text": text, "entities": [], "intent": {"name": "report_incident", "confidence": 0.9}})
+    component.process([report])
+    assert _pairs(report.get("entities")) == [("behavior", "excessive_demand")]
+
+
+def test_not_yet_happened_is_not_added():
+    assert _run("今にも殴られそうです", []) == []

@@ -1,11 +1,13 @@
 """Held-out NLU evaluation: the newest trained model on tests/nlu_holdout.yml.
 
 Needs a trained model under models/ (``make train``); without one the test fails (it is
-not skipped: CI must train first). Writes the figures to results/nlu_holdout.json.
+not skipped: CI must train first). ``NLU_MODEL=path/to/model.tar.gz`` evaluates another
+model archive instead. Writes the figures to results/nlu_holdout.json.
 """
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -24,8 +26,8 @@ MIN_BEHAVIOR_F1 = 0.90
 
 @pytest.fixture(scope="module")
 def holdout_scores():
-    model = newest_model(MODELS)
-    if model is None:
+    model = os.environ.get("NLU_MODEL") or newest_model(MODELS)
+    if model is None or not Path(model).exists():
         pytest.fail(f"no trained model in {MODELS}: run make train", pytrace=False)
     if not HOLDOUT.exists():
         pytest.fail(f"hold-out file missing: {HOLDOUT}", pytrace=False)
