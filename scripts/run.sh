@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 MODEL=models/consultation.tar.gz
-ACTIONS_PORT=${ACTIONS_PORT:-5055}
+ACTIONS_PORT=5055  # endpoints.yml points Rasa here
 RASA_PORT=${RASA_PORT:-5005}
 WEBCHAT_PORT=${WEBCHAT_PORT:-5006}
 mkdir -p var
