@@ -18,14 +18,14 @@ from bot.codes import Stage
 from bot.conversation import channel_of, facts_from_slots, record_fields, time_status
 
 
-def current_assessment(slots: Dict[Text, Any]) -> Assessment:
-    return assess(facts_from_slots(slots, time.time()), organization().time_limit_minutes)
+def current_assessment(slots: Dict[Text, Any], now: float | None = None) -> Assessment:
+    return assess(facts_from_slots(slots, now or time.time()), organization().time_limit_minutes)
 
 
 def assess_and_record(slots: Dict[Text, Any]) -> Assessment:
     """Judge the facts as they stand and write facts and judgement into the open record."""
     now = time.time()
-    assessment = assess(facts_from_slots(slots, now), organization().time_limit_minutes)
+    assessment = current_assessment(slots, now)
     record_id = slots.get("consultation_id")
     if record_id is not None:
         consultation_store().update(
@@ -52,9 +52,10 @@ class ActionTriage(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         slots = dict(tracker.slots)
+        safety_due = bool(slots.get("danger")) and not slots.get("safety_given")
         if slots.get("verdict"):
             dispatcher.utter_message(text="追加の情報を反映して、判断を見直します。")
-        elif not (slots.get("danger") and not slots.get("safety_given")):
+        elif not safety_due:
             dispatcher.utter_message(text="カスハラ対応をお手伝いします。順番に確認しましょう。")
         done = stage_notices(dispatcher, slots)
         stage = Stage.SAFETY if done.get("safety_given") else Stage.START
