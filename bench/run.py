@@ -30,7 +30,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,12 +37,22 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from bench.processes import MemoryWatch, _on_signal, bench_env, start_process, stop_all, stop_process
+from bench.training import fingerprint, log_path, record_path, recorded_training
+from bench.training import train as train_model
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 WORK = BENCH / "work"
 BIN = ROOT / ".venv" / "bin"
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
 SNAPSHOT = WORK / "snapshot"  # data/, domain.yml and both configs as they were when the run started
+
+
+RASA_SERVER = [str(BIN / "rasa")]  # stock: what a Rasa user runs
+OUR_SERVER = [str(BIN / "python"), "-m", "bot.server"]  # ours: as scripts/run.sh starts it
+SERVERS = {"rasa": RASA_SERVER, "bot.server": OUR_SERVER}
+OUR_TRACKER_STORE = (yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {})["tracker_store"]["type"]
 
 
 def take_snapshot(configs: Dict[str, Path]) -> Dict[str, Path]:
@@ -63,8 +72,7 @@ def take_snapshot(configs: Dict[str, Path]) -> Dict[str, Path]:
 LEVEL_BOUNDS = {1: (70, 60.0), 8: (320, 75.0), 32: (640, 90.0)}
 REQUEST_TIMEOUT_S = 60.0
 STARTUP_TIMEOUT_S = 300.0
-TRAIN_TIMEOUT_S = 75 * 60.0  # stock DIET defaults (300 epochs) took 25-45 min on the shared machine
-TOTAL_DEADLINE_S = 19 * 60.0  # the whole run stays under 20 minutes
+SERVING_BUDGET_S = 15 * 60.0  # serving and measuring every variant, training excluded
 
 TARGETS = [
     # (key in the comparison, description, kind, threshold)
@@ -78,7 +86,6 @@ TARGETS = [
 
 NO_PARSE = False  # --no-parse: skip /model/parse and the NLU scores (quick experiments)
 REUSE_ANY = False  # --reuse-any: serve existing models even when their inputs changed (experiments)
-_STARTED: List[subprocess.Popen] = []  # every process this run started (stopped at exit)
 
 
 # --------------------------------------------------------------------------- utilities
@@ -111,135 +118,6 @@ def loadavg() -> str:
         return "?"
 
 
-def bench_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-    env = dict(os.environ)
-    env.pop("REST_CHANNEL_TOKEN", None)  # the REST channel is open on loopback for the bench
-    env.pop("RASA_AUTH_TOKEN", None)
-    env.update(
-        {
-            "RASA_TELEMETRY_ENABLED": "false",  # no traffic beyond 127.0.0.1
-            "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-            "PYTHONUNBUFFERED": "1",
-            "SANIC_HOST": "127.0.0.1",  # rasa_sdk's action server binds here instead of 0.0.0.0
-        }
-    )
-    env.update(extra or {})
-    return env
-
-
-def start_process(cmd: List[str], logfile: Path, env: Dict[str, str]) -> subprocess.Popen:
-    handle = open(logfile, "w")
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    handle.close()
-    _STARTED.append(proc)
-    return proc
-
-
-def stop_process(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM to the process group this run created, then SIGKILL after `grace` seconds."""
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def stop_all() -> None:
-    for proc in reversed(_STARTED):
-        stop_process(proc)
-
-
-def _on_signal(signum, _frame):  # noqa: ANN001
-    stop_all()
-    raise SystemExit(128 + signum)
-
-
-# --------------------------------------------------------------------------- memory
-
-
-def _children() -> Dict[int, List[int]]:
-    tree: Dict[int, List[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
-
-
-def _descendants(pid: int) -> List[int]:
-    tree, out, stack = _children(), [], [pid]
-    while stack:
-        current = stack.pop()
-        out.append(current)
-        stack.extend(tree.get(current, []))
-    return out
-
-
-def _status_kb(pid: int, key: str) -> Optional[int]:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-class MemoryWatch:
-    """Samples a process tree: the peak VmHWM of every pid ever seen (so children that exit still
-    count) and the peak of the summed VmRSS. Bounded by the stop event."""
-
-    def __init__(self, pid: int, interval: float = 0.5) -> None:
-        self.pid, self.interval = pid, interval
-        self.hwm_kb: Dict[int, int] = {}
-        self.peak_rss_sum_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def sample(self) -> None:
-        total = 0
-        for pid in _descendants(self.pid):
-            hwm = _status_kb(pid, "VmHWM")
-            rss = _status_kb(pid, "VmRSS")
-            if hwm is not None:
-                self.hwm_kb[pid] = max(self.hwm_kb.get(pid, 0), hwm)
-            total += rss or 0
-        self.peak_rss_sum_kb = max(self.peak_rss_sum_kb, total)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.sample()
-
-    def start(self) -> "MemoryWatch":
-        self._thread.start()
-        return self
-
-    def stop(self) -> dict:
-        self.sample()
-        self._stop.set()
-        self._thread.join(timeout=5)
-        return {
-            "vmhwm_tree_mb": round(sum(self.hwm_kb.values()) / 1024, 1),
-            "peak_rss_sum_mb": round(self.peak_rss_sum_kb / 1024, 1),
-            "pids": len(self.hwm_kb),
-        }
-
-
 # --------------------------------------------------------------------------- training
 
 
@@ -250,6 +128,8 @@ class Variant:
     env: Dict[str, str] = field(default_factory=dict)
     model_from: Optional[str] = None  # reuse the model of another variant (same config, other env)
     source: str = ""  # the config file as named on the command line (variant.config is its snapshot)
+    server: List[str] = field(default_factory=lambda: list(RASA_SERVER))  # how the Rasa server starts
+    tracker_store: str = "SQL"  # its type; the bench points it at a fresh SQLite file
 
     @property
     def dir(self) -> Path:
@@ -260,75 +140,49 @@ class Variant:
         return WORK / (self.model_from or self.name) / f"{self.model_from or self.name}.tar.gz"
 
 
-def fingerprint(variant: Variant) -> str:
-    """What a model depends on: its config, domain, training data, custom NLU code, Rasa's version."""
-    import hashlib
+OUR_MODEL = ROOT / "models" / "consultation.tar.gz"  # trained by `make train` (make run's set-up)
+# Trained models are also kept per machine, by the fingerprint of their inputs: stock's DIET alone
+# trains for about 20 minutes on a 2-core machine, so a fresh clone would never finish in 20.
+MODEL_CACHE = Path(os.environ.get("BENCH_MODEL_CACHE", Path.home() / ".cache" / "kasuhara-bench"))
 
-    from rasa import __version__ as rasa_version
 
-    h = hashlib.sha256(rasa_version.encode())
-    files = [variant.config, SNAPSHOT / "domain.yml", *sorted((SNAPSHOT / "data").rglob("*"))]
-    files += [ROOT / "bot" / "nlu_components.py", ROOT / "bot" / "lexicon.py"]
-    for path in files:
-        if path.is_dir():
-            continue
-        name = path.relative_to(SNAPSHOT if path.is_relative_to(SNAPSHOT) else ROOT)
-        h.update(str(name).encode())
-        h.update(path.read_bytes() if path.exists() else b"-")
-    return h.hexdigest()[:16]
+def _reuse(variant: Variant, candidate: Path, record: dict) -> dict:
+    if candidate != variant.model:
+        shutil.copy2(candidate, variant.model)
+        shutil.copy2(record_path(candidate), record_path(variant.model))
+    where = candidate.relative_to(ROOT) if candidate.is_relative_to(ROOT) else candidate
+    log(f"{variant.name}: {where} was trained from the same inputs at {record['trained_at']}: serving it")
+    return {**record, "reused": f"{where}, trained {record['trained_at']} from the same inputs"}
 
 
 def train(variant: Variant, retrain: bool) -> dict:
-    """Train unless bench/work/<variant>/ holds a model of the same fingerprint (then reuse it and
-    report the training time measured when it was trained)."""
+    """Train, unless a model trained from the same inputs exists — in bench/work/<variant>/, in the
+    machine's bench model cache or, for ours, the one `make train` wrote — then serve that and
+    report the training cost recorded when it was trained."""
     variant.dir.mkdir(parents=True, exist_ok=True)
     if variant.model_from:
         return {"seconds": None, "reused": f"model of {variant.model_from}",
                 "model_mb": round(variant.model.stat().st_size / 2**20, 2)}
-    record_path = variant.dir / "train.json"
-    current = fingerprint(variant)
-    if not retrain and variant.model.exists() and record_path.exists():
-        record = json.loads(record_path.read_text())
-        if REUSE_ANY:
-            log(f"{variant.name}: --reuse-any: serving the existing model (trained {record['trained_at']})")
-            return {**record, "reused": f"trained {record['trained_at']}, inputs may have changed since (--reuse-any)"}
-        if record.get("fingerprint") == current:
-            log(f"{variant.name}: model unchanged since {record['trained_at']} (fingerprint {current}): reusing it")
-            return {**record, "reused": f"trained {record['trained_at']}"}
-    cache = variant.dir / "cache"
-    shutil.rmtree(cache, ignore_errors=True)
-    if variant.model.exists():
-        variant.model.unlink()
-    cmd = [
-        str(BIN / "rasa"), "train", "--config", str(variant.config), "--domain", str(SNAPSHOT / "domain.yml"),
-        "--data", str(SNAPSHOT / "data"), "--out", str(variant.dir), "--fixed-model-name", variant.name,
-    ]
-    env = bench_env({**variant.env, "RASA_CACHE_DIRECTORY": str(cache)})  # no cache hits
-    log(f"{variant.name}: training with {variant.source} (snapshot {variant.config.relative_to(ROOT)}; log: {variant.dir.relative_to(ROOT)}/train.log)")
-    started = time.perf_counter()
-    proc = start_process(cmd, variant.dir / "train.log", env)
-    watch = MemoryWatch(proc.pid, interval=1.0).start()
+    inputs = fingerprint(variant.config, SNAPSHOT / "domain.yml", SNAPSHOT / "data")
+    if REUSE_ANY and variant.model.exists():
+        record = json.loads(record_path(variant.model).read_text())
+        log(f"{variant.name}: --reuse-any: serving the existing model (trained {record['trained_at']})")
+        return {**record, "reused": f"trained {record['trained_at']}, inputs may have changed since (--reuse-any)"}
+    cached = MODEL_CACHE / f"{variant.name}-{inputs}.tar.gz"
+    candidates = [variant.model, cached] + ([OUR_MODEL] if variant.name == "ours" else [])
+    for candidate in [] if retrain else candidates:
+        record = recorded_training(candidate, inputs)
+        if record is not None:
+            return _reuse(variant, candidate, record)
+    log(f"{variant.name}: training with {variant.source} (log: {log_path(variant.model).relative_to(ROOT)})")
+    record = train_model(variant.config, SNAPSHOT / "domain.yml", SNAPSHOT / "data", variant.model, variant.env)
+    log(f"{variant.name}: trained in {record['seconds']:.0f} s (load {loadavg()})")
     try:
-        rc = proc.wait(timeout=TRAIN_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        stop_process(proc)
-        raise RuntimeError(f"training took more than {TRAIN_TIMEOUT_S:.0f} s")
-    finally:
-        memory = watch.stop()
-    seconds = time.perf_counter() - started
-    if rc != 0 or not variant.model.exists():
-        raise RuntimeError(f"rasa train failed (rc={rc}), see {variant.dir}/train.log")
-    shutil.rmtree(cache, ignore_errors=True)
-    log(f"{variant.name}: trained in {seconds:.0f} s")
-    record = {
-        "fingerprint": current,
-        "trained_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "seconds": round(seconds, 1),
-        "model_mb": round(variant.model.stat().st_size / 2**20, 2),
-        "peak_rss_mb": memory["vmhwm_tree_mb"],
-        "load_after": loadavg(),
-    }
-    record_path.write_text(json.dumps(record, indent=1))
+        MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(variant.model, cached)
+        shutil.copy2(record_path(variant.model), record_path(cached))
+    except OSError as error:
+        log(f"{variant.name}: could not keep the model in {MODEL_CACHE}: {error}")
     return {**record, "reused": False}
 
 
@@ -354,7 +208,7 @@ def write_endpoints(variant: Variant, actions_port: int) -> Path:
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {}
     endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{actions_port}/webhook"}
     tracker_db = variant.dir / "tracker.db"
-    endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(tracker_db)}
+    endpoints["tracker_store"] = {"type": variant.tracker_store, "dialect": "sqlite", "db": str(tracker_db)}
     for key in ("event_broker", "lock_store"):  # nothing external in the bench
         if key in endpoints and (endpoints[key] or {}).get("type") not in (None, "in_memory"):
             endpoints.pop(key)
@@ -375,7 +229,7 @@ def start_servers(variant: Variant) -> Servers:
     )
     rasa = start_process(
         [
-            str(BIN / "rasa"), "run", "--model", str(variant.model), "--endpoints", str(endpoints),
+            *variant.server, "run", "--model", str(variant.model), "--endpoints", str(endpoints),
             "--credentials", variant.env.get("BENCH_CREDENTIALS", "credentials.yml"), "--port", str(rasa_port), "--interface", "127.0.0.1",
             "--enable-api",
         ],
@@ -574,8 +428,8 @@ async def serve_and_measure(
         for level in levels:
             max_turns, max_seconds = LEVEL_BOUNDS.get(level, (20 * level, 90.0))
             if time.monotonic() + max_seconds > deadline:
-                log(f"{variant.name}: skipping {level} concurrent (overall deadline)")
-                out["levels"][str(level)] = {"skipped": "overall deadline"}
+                log(f"{variant.name}: skipping {level} concurrent (serving time budget)")
+                out["levels"][str(level)] = {"skipped": "serving time budget (--max-minutes)"}
                 continue
             spy = start_profiler(servers, profile, variant, level)
             result = await run_level(servers.base, level, variant.name, max_turns, max_seconds)
@@ -905,15 +759,17 @@ def parse_args(argv=None):
     p.add_argument(
         "--variant", action="append", default=[], metavar="NAME:MODEL_OF[:ENV=V,...]",
         help="extra serving variant reusing the model of MODEL_OF with extra environment, "
-        "e.g. ours-tf1:ours:TF_INTRA_OP_PARALLELISM_THREADS=1,TF_INTER_OP_PARALLELISM_THREADS=1; "
-        "BENCH_CREDENTIALS=<file> serves it with another credentials file",
+        "e.g. ours-tf2:ours:TF_INTRA_OP_PARALLELISM_THREADS=2,TF_INTER_OP_PARALLELISM_THREADS=2; "
+        "BENCH_CREDENTIALS=<file> serves it with another credentials file, BENCH_SERVER=rasa|bot.server "
+        "with another server command, BENCH_TRACKER_STORE=<type> with another tracker store type",
     )
     p.add_argument("--only", default=None, help="comma list of variants to run (default all); the first is the base")
     p.add_argument("--profile", default=None, metavar="VARIANT@LEVEL", help="py-spy the Rasa server, e.g. ours@8")
     p.add_argument("--profile-seconds", type=int, default=40)
     p.add_argument(
-        "--max-minutes", type=float, default=TOTAL_DEADLINE_S / 60.0,
-        help="overall time budget: concurrency levels that would end after it are skipped (default 19)",
+        "--max-minutes", type=float, default=SERVING_BUDGET_S / 60.0,
+        help="time budget for serving and measuring all variants (training excluded): concurrency levels "
+        "that would end after it are skipped (default 15)",
     )
     p.add_argument("--rerender", default=None, metavar="RESULTS_JSON", help="only rewrite results.md/latency.png from it")
     p.add_argument("--out", default="bench", help="directory for results.json/.md and latency.png")
@@ -945,7 +801,8 @@ def main(argv=None) -> int:
     REUSE_ANY, NO_PARSE = args.reuse_any, args.no_parse
     configs = take_snapshot({"stock": ROOT / args.stock_config, "ours": ROOT / args.ours_config})
     variants = [Variant("stock", configs["stock"], source=args.stock_config),
-                Variant("ours", configs["ours"], source=args.ours_config)]
+                Variant("ours", configs["ours"], source=args.ours_config, server=list(OUR_SERVER),
+                        tracker_store=OUR_TRACKER_STORE)]
     for spec in args.variant:
         name, model_of, *rest = spec.split(":", 2)
         env: Dict[str, str] = {}
@@ -957,7 +814,10 @@ def main(argv=None) -> int:
             elif key is not None:
                 env[key] += "," + token
         base_variant = next(v for v in variants if v.name == model_of)
-        variants.append(Variant(name, base_variant.config, env=env, model_from=model_of, source=base_variant.source))
+        server = SERVERS[env.pop("BENCH_SERVER")] if "BENCH_SERVER" in env else base_variant.server
+        tracker_store = env.pop("BENCH_TRACKER_STORE", base_variant.tracker_store)
+        variants.append(Variant(name, base_variant.config, env=env, model_from=model_of, source=base_variant.source,
+                                server=list(server), tracker_store=tracker_store))
     if args.only:
         wanted = args.only.split(",")
         variants = sorted((v for v in variants if v.name in wanted), key=lambda v: wanted.index(v.name))
@@ -967,7 +827,6 @@ def main(argv=None) -> int:
         profile = {"variant": pv, "level": int(pl), "seconds": args.profile_seconds, "output": f"{pv}-{pl}.collapsed.txt"}
 
     started_wall, t0 = dt.datetime.now().astimezone(), time.monotonic()
-    deadline = t0 + args.max_minutes * 60.0
     report: dict = {
         "started": started_wall.isoformat(timespec="seconds"),
         "machine": machine(),
@@ -985,7 +844,8 @@ def main(argv=None) -> int:
     exit_code = 0
     try:
         for v in variants:
-            entry = {"config": v.source, "env": v.env, "model": str(v.model.relative_to(ROOT))}
+            entry = {"config": v.source, "env": v.env, "model": str(v.model.relative_to(ROOT)),
+                     "server": " ".join([Path(v.server[0]).name, *v.server[1:], "run"]), "tracker_store": v.tracker_store}
             report["variants"][v.name] = entry
             try:
                 entry["train"] = train(v, args.retrain == "all" or v.name in args.retrain.split(","))
@@ -994,6 +854,7 @@ def main(argv=None) -> int:
                 entry["train"] = {"error": str(exc)}
                 exit_code = 1
                 continue
+        deadline = time.monotonic() + args.max_minutes * 60.0
         for v in variants:
             entry = report["variants"][v.name]
             if "error" in entry["train"]:

@@ -40,6 +40,18 @@ MAX_MESSAGE_CHARS = 2000
 _BEARER = re.compile(r"^Bearer[ \t]+(\S+)[ \t]*$", re.IGNORECASE)
 
 
+def _slot_handover(tracker_store: Any) -> Optional[Callable[[Text], Optional[Dict[Text, Any]]]]:
+    """`take_saved_slots` of a bot.tracker_store store, looked for through the wrappers the agent
+    puts around it (FailSafeTrackerStore, AwaitableTrackerStore keep the wrapped store in
+    `_tracker_store`); None for any other store."""
+    for _ in range(3):
+        take_saved_slots = getattr(tracker_store, "take_saved_slots", None)
+        if take_saved_slots is not None:
+            return take_saved_slots
+        tracker_store = getattr(tracker_store, "_tracker_store", None)
+    return None
+
+
 class RequestError(Exception):
     """A request the channel refuses: the HTTP status, an error code and a message for the client."""
 
@@ -136,12 +148,18 @@ class ProtectedRestInput(RestInput):
             )
 
     async def slots_after_turn(self, request: Request, sender_id: Text) -> Mapping[str, Any]:
-        """The conversation's slots as the tracker store holds them after the turn ({} if unavailable)."""
+        """The conversation's slots as the tracker store holds them after the turn ({} if unavailable):
+        handed over by the store that has just saved them (bot/tracker_store.py), else read back."""
         agent = getattr(request.app.ctx, "agent", None)
         tracker_store = getattr(agent, "tracker_store", None)
         if tracker_store is None:
             logger.warning("No agent/tracker store on the app: the kasuhara payload holds no state.")
             return {}
+        take_saved_slots = _slot_handover(tracker_store)
+        if take_saved_slots is not None:
+            slots = take_saved_slots(sender_id)
+            if slots is not None:
+                return slots
         tracker = tracker_store.retrieve(sender_id)
         if inspect.isawaitable(tracker):
             tracker = await tracker

@@ -1,0 +1,103 @@
+"""bot/tracker_store.py: the SQL tracker store that hands the slots it saved to the REST channel."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, TrackerStore
+from rasa.core.utils import AvailableEndpoints
+from rasa.shared.core.events import SlotSet, UserUttered
+
+from bot.channels.rest import ProtectedRestInput
+from bot.settings import PROJECT_ROOT, load_organization
+from bot.tracker_store import HANDOVER_LIMIT, SlotHandoverSQLTrackerStore
+from tests.channel_stand_ins import ChannelServer, FakeBot, bot_message, kasuhara_domain, post, run
+
+
+@pytest.fixture
+def store(tmp_path):
+    return SlotHandoverSQLTrackerStore(kasuhara_domain(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+
+
+async def _turn(store, sender_id: str, **slots) -> None:
+    tracker = await store.get_or_create_tracker(sender_id)
+    tracker.update(UserUttered("窓口で怒鳴られています"))
+    for name, value in slots.items():
+        tracker.update(SlotSet(name, value))
+    await store.save(tracker)
+
+
+def test_saved_slots_are_handed_over_once_and_the_events_are_stored(store):
+    asyncio.run(_turn(store, "employee-1", stage="fact_finding", ongoing=True))
+    slots = store.take_saved_slots("employee-1")
+    assert slots["stage"] == "fact_finding" and slots["ongoing"] is True
+    assert store.take_saved_slots("employee-1") is None  # once
+    assert store.take_saved_slots("employee-2") is None  # never saved here
+
+    stored = asyncio.run(store.retrieve("employee-1"))
+    assert stored.latest_message.text == "窓口で怒鳴られています"
+    assert stored.get_slot("stage") == "fact_finding"
+
+
+def test_the_next_save_replaces_what_was_not_taken(store):
+    asyncio.run(_turn(store, "employee-1", stage="fact_finding"))
+    asyncio.run(_turn(store, "employee-1", stage="judgement"))
+    assert store.take_saved_slots("employee-1")["stage"] == "judgement"
+
+
+def test_slots_nobody_takes_do_not_pile_up(store, monkeypatch):
+    monkeypatch.setattr("bot.tracker_store.HANDOVER_LIMIT", 3)
+    for number in range(5):
+        asyncio.run(_turn(store, f"employee-{number}", stage="fact_finding"))
+    assert store.take_saved_slots("employee-0") is None
+    assert store.take_saved_slots("employee-4")["stage"] == "fact_finding"
+    assert HANDOVER_LIMIT >= 100  # the real limit leaves room for many conversations in flight
+
+
+def test_endpoints_yml_builds_this_store(tmp_path, monkeypatch):
+    endpoints = AvailableEndpoints.read_endpoints(str(PROJECT_ROOT / "endpoints.yml"))
+    endpoints.tracker_store.kwargs["db"] = str(tmp_path / "tracker.db")
+    created = TrackerStore.create(endpoints.tracker_store, kasuhara_domain())  # as `rasa run` does
+    assert isinstance(created, SlotHandoverSQLTrackerStore)
+
+
+class CountingStore(SlotHandoverSQLTrackerStore):
+    retrievals = 0
+    retrievals_when_saved = None
+
+    async def retrieve(self, sender_id):
+        CountingStore.retrievals += 1
+        return await super().retrieve(sender_id)
+
+    async def save(self, tracker):
+        await super().save(tracker)
+        CountingStore.retrievals_when_saved = CountingStore.retrievals
+
+
+@pytest.mark.parametrize("wrapper", [FailSafeTrackerStore, AwaitableTrackerStore])  # what the agent wraps it in
+def test_the_rest_channel_answers_with_the_handed_over_slots_without_reading_the_store(tmp_path, monkeypatch, wrapper):
+    organization_file = tmp_path / "organization.yml"
+    organization_file.write_text("name: テスト町役場\ntime_limit: {minutes: 20, warn_before_minutes: 5}\n", encoding="utf-8")
+    monkeypatch.setenv("ORGANIZATION_FILE", str(organization_file))
+    monkeypatch.delenv("REST_CHANNEL_TOKEN", raising=False)
+    load_organization.cache_clear()
+    store = CountingStore(kasuhara_domain(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    bot = FakeBot(replies=[bot_message("はい")], slots={"stage": "judgement", "verdict": "harassment",
+                                                       "ongoing": True, "case_started_at": time.time() - 600},
+                  tracker_store=wrapper(store))
+
+    async def scenario():
+        async with ChannelServer(ProtectedRestInput.from_credentials(None), bot) as server:
+            return await post(server.url, {"sender": "employee-1", "message": "どうしたらいいですか"})
+
+    CountingStore.retrievals, CountingStore.retrievals_when_saved = 0, None
+    try:
+        status, replies, _ = run(scenario())
+    finally:
+        load_organization.cache_clear()
+    assert status == 200
+    payload = replies[0]["custom"]["kasuhara"]
+    assert (payload["stage"], payload["verdict"], payload["elapsed_minutes"]) == ("judgement", "harassment", 10)
+    assert CountingStore.retrievals_when_saved is not None
+    assert CountingStore.retrievals == CountingStore.retrievals_when_saved  # nothing read after the turn
