@@ -146,13 +146,16 @@ OUR_MODEL = ROOT / "models" / "consultation.tar.gz"  # trained by `make train` (
 MODEL_CACHE = Path(os.environ.get("BENCH_MODEL_CACHE", Path.home() / ".cache" / "kasuhara-bench"))
 
 
-def _reuse(variant: Variant, candidate: Path, record: dict) -> dict:
-    if candidate != variant.model:
-        shutil.copy2(candidate, variant.model)
-        shutil.copy2(record_path(candidate), record_path(variant.model))
-    where = candidate.relative_to(ROOT) if candidate.is_relative_to(ROOT) else candidate
-    log(f"{variant.name}: {where} was trained from the same inputs at {record['trained_at']}: serving it")
-    return {**record, "reused": f"{where}, trained {record['trained_at']} from the same inputs"}
+def _keep(model: Path, cached: Path) -> None:
+    """Copy a trained model and its record into the machine's model cache (once)."""
+    if recorded_training(cached, json.loads(record_path(model).read_text())["fingerprint"]) is not None:
+        return
+    try:
+        MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(model, cached)
+        shutil.copy2(record_path(model), record_path(cached))
+    except OSError as error:
+        log(f"could not keep {model.name} in {MODEL_CACHE}: {error}")
 
 
 def train(variant: Variant, retrain: bool) -> dict:
@@ -172,17 +175,19 @@ def train(variant: Variant, retrain: bool) -> dict:
     candidates = [variant.model, cached] + ([OUR_MODEL] if variant.name == "ours" else [])
     for candidate in [] if retrain else candidates:
         record = recorded_training(candidate, inputs)
-        if record is not None:
-            return _reuse(variant, candidate, record)
+        if record is None:
+            continue
+        if candidate != variant.model:
+            shutil.copy2(candidate, variant.model)
+            shutil.copy2(record_path(candidate), record_path(variant.model))
+        _keep(variant.model, cached)
+        where = candidate.relative_to(ROOT) if candidate.is_relative_to(ROOT) else candidate
+        log(f"{variant.name}: {where} was trained from the same inputs at {record['trained_at']}: serving it")
+        return {**record, "reused": f"{where}, trained {record['trained_at']} from the same inputs"}
     log(f"{variant.name}: training with {variant.source} (log: {log_path(variant.model).relative_to(ROOT)})")
     record = train_model(variant.config, SNAPSHOT / "domain.yml", SNAPSHOT / "data", variant.model, variant.env)
     log(f"{variant.name}: trained in {record['seconds']:.0f} s (load {loadavg()})")
-    try:
-        MODEL_CACHE.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(variant.model, cached)
-        shutil.copy2(record_path(variant.model), record_path(cached))
-    except OSError as error:
-        log(f"{variant.name}: could not keep the model in {MODEL_CACHE}: {error}")
+    _keep(variant.model, cached)
     return {**record, "reused": False}
 
 
@@ -621,18 +626,18 @@ def write_markdown(report: dict, path: Path) -> None:
         f"Run {report['started']} – {report['finished']} ({report['wall_s']:.0f} s), commit `{report['git']['commit']}`"
         + (" with uncommitted changes" if report["git"]["dirty"] else "") + ".",
         "",
-        f"**Machine: shared with other engineers' jobs during the run, {report['machine']['nproc']} cores** "
-        f"({report['machine']['cpu']}), Python {report['machine']['python']}. Load average "
-        f"{report['load_start']} at start, {report['load_end']} at end: absolute figures are noisy; "
-        "both variants ran one after the other on the same machine, same data, same client.",
+        f"**Machine: {report['machine']['nproc']} cores** ({report['machine']['cpu']}), Python "
+        f"{report['machine']['python']}. Load average {report['load_start']} at start, {report['load_end']} at end. "
+        "Both variants ran one after the other on the same machine, same data, same client.",
         "",
         "```",
         report["machine"]["free"],
         "```",
         "",
         "Variants: " + "; ".join(
-            f"**{n}** = `{report['variants'][n]['config']}`"
-            + (f" env {report['variants'][n]['env']}" if report['variants'][n]['env'] else "")
+            f"**{n}** = `{report['variants'][n]['config']}` served by `{report['variants'][n].get('server', 'rasa run')}`"
+            f" with tracker store `{report['variants'][n].get('tracker_store', 'SQL')}`"
+            + (f", env {report['variants'][n]['env']}" if report['variants'][n]['env'] else "")
             for n in names
         ) + ".",
         "",
@@ -653,13 +658,16 @@ def write_markdown(report: dict, path: Path) -> None:
         "",
         "## How it was measured",
         "",
-        "- Training: `rasa train` with an empty training cache (`RASA_CACHE_DIRECTORY` under bench/work), wall time;"
+        "- Training: `rasa train` with an empty training cache (bench/training.py), wall time and peak RSS;"
         " model size is the .tar.gz archive. Both train on a copy of data/, domain.yml and the configs taken when the"
-        " run starts (bench/work/snapshot/), so edits during the run do not reach one model only. A model whose inputs (config, domain.yml, data/, bot/nlu_components.py,"
-        " bot/lexicon.py, Rasa version) are unchanged is reused, and its training time is the one measured when it was"
-        " trained: " + "; ".join(f"{n}: " + (f"reused ({report['variants'][n]['train']['reused']})"
+        " run starts (bench/work/snapshot/), so edits during the run do not reach one model only. A model trained from"
+        " inputs with the same fingerprint (config, domain.yml, data/, bot/nlu_components.py, bot/lexicon.py,"
+        " bot/spacy_model.py, Rasa version) is reused — from bench/work/, the machine's model cache or, for ours,"
+        " models/ as `make train` wrote it — and its training figures are those recorded when it was trained: "
+        + "; ".join(f"{n}: " + (f"reused ({report['variants'][n]['train']['reused']})"
             if report["variants"][n].get("train", {}).get("reused") else "trained in this run") for n in names) + ".",
-        "- Servers: `rasa run actions` and `rasa run --enable-api` with credentials.yml (REST channel), free ports on"
+        "- Servers: `rasa run actions` and the variant's Rasa server (`rasa run` for stock, `python -m bot.server run`"
+        " for ours, as `make run` starts it) with `--enable-api` and credentials.yml (REST channel), free ports on"
         " 127.0.0.1, a fresh SQLite tracker store and DATABASE_URL per variant. Cold start = both processes launched →"
         " first REST turn answered.",
         "- REST turns: aiohttp client, N concurrent conversations, each sending its turns in order (a free-text first"

@@ -31,7 +31,7 @@ def tensorflow_threads(environ: MutableMapping[str, str]) -> None:
 def validate_action_replies_with_one_validator() -> None:
     """Rasa checks every action-server reply with `jsonschema.validate()`, which first checks the
     schema itself against the JSON-Schema meta-schema — on every call. That was about 40 % of the
-    Rasa server's CPU time at 8 concurrent conversations (bench/profile/top-ours-8.md). Same
+    Rasa server's CPU time at 8 concurrent conversations (bench/profile/1-start-top-ours-8.md). Same
     schema, same errors, validator built once."""
     from jsonschema import exceptions, validators
     from rasa.core.actions.action import RemoteAction

@@ -3,9 +3,9 @@
 The REST channel answers every turn with the conversation's state (`custom.kasuhara`,
 bot/channels/payload.py). Reading it back from the store after the turn meant a second SQL read
 and a replay of every event of the conversation — about 10 % of the Rasa server's CPU per turn
-(bench/profile/). This store keeps the slots of each tracker it saves until the channel takes
-them, once; the channel reads the store as before when they are not there (another store type,
-or a turn this server did not save).
+(bench/profile/2-lean-ginza-top-ours-8.md). This store keeps the slots of each tracker it saves
+until the channel takes them, once; the channel reads the store as before when they are not there
+(another store type, or a turn this server did not save).
 
 endpoints.yml: `tracker_store: type: bot.tracker_store.SlotHandoverSQLTrackerStore` with the
 options of Rasa's SQL store (dialect, url, db, …).
