@@ -1,7 +1,7 @@
 """`python -m bot.server run …`: Rasa's own command line, with the project's serving settings.
 
 Takes the same arguments as `rasa` (scripts/run.sh and `make bench` start the Rasa server this
-way). Before Rasa is imported it:
+way). Before Rasa's command line runs, it:
 
 - gives TensorFlow a thread budget for a small 2-core server (see `tensorflow_threads`);
 - validates action-server replies against a JSON-schema validator built once
