@@ -733,7 +733,7 @@ def write_plot(report: dict, path: Path) -> None:
         ax.set_ylabel("fraction of requests")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
-    fig.suptitle("make bench: latency CDFs (shared 2-core machine)", fontsize=11)
+    fig.suptitle(f"make bench: latency CDFs ({report['machine']['nproc']}-core machine, {report['started'][:10]})", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
