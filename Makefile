@@ -13,13 +13,13 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: run shell test install chromium train validate test-stories test-unit bench clean
 
-run: install $(SPACY_MODEL)/meta.json $(MODEL)
+run: install $(MODEL)
 	@scripts/run.sh server
 
-shell: install $(SPACY_MODEL)/meta.json $(MODEL)
+shell: install $(MODEL)
 	@scripts/run.sh shell
 
-test: install $(SPACY_MODEL)/meta.json $(MODEL) validate test-unit test-stories
+test: install $(MODEL) validate test-unit test-stories
 
 install: $(VENV)/.installed node_modules/.package-lock.json chromium
 
@@ -44,7 +44,8 @@ $(VENV)/.installed: requirements.lock
 
 train: $(MODEL)
 
-# ja_ginza without the components nothing reads (config.yml loads it; see bot/spacy_model.py)
+# ja_ginza without the components nothing reads (config.yml loads it; see bot/spacy_model.py);
+# built whenever missing, before the model that needs it
 $(SPACY_MODEL)/meta.json: bot/spacy_model.py $(VENV)/.installed
 	$(BIN)/python -m bot.spacy_model $(SPACY_MODEL)
 
@@ -54,14 +55,14 @@ $(MODEL): $(MODEL_INPUTS) $(VENV)/.installed | $(SPACY_MODEL)/meta.json
 validate: install
 	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
 
-test-unit: install $(SPACY_MODEL)/meta.json $(MODEL)
+test-unit: install $(MODEL)
 	$(BIN)/pytest -q
 
-test-stories: install $(SPACY_MODEL)/meta.json $(MODEL)
+test-stories: install $(MODEL)
 	@scripts/run.sh test-stories
 
 bench: install $(SPACY_MODEL)/meta.json
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf models/*.tar.gz results var
+	rm -rf models/*.tar.gz models/*.train.* $(SPACY_MODEL) results var

@@ -60,7 +60,7 @@ def stop_all() -> None:
         stop_process(proc)
 
 
-def _on_signal(signum, _frame):  # noqa: ANN001
+def stop_all_and_exit(signum, _frame):  # noqa: ANN001
     stop_all()
     raise SystemExit(128 + signum)
 

@@ -37,7 +37,7 @@ from typing import Dict, List, Optional
 
 import yaml
 
-from bench.processes import MemoryWatch, _on_signal, bench_env, start_process, stop_all, stop_process
+from bench.processes import MemoryWatch, bench_env, start_process, stop_all, stop_all_and_exit, stop_process
 from bench.training import fingerprint, log_path, record_path, recorded_training
 from bench.training import train as train_model
 
@@ -800,8 +800,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.rerender:
         return rerender(ROOT / args.rerender)
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, stop_all_and_exit)
+    signal.signal(signal.SIGINT, stop_all_and_exit)
     WORK.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
     levels = [int(x) for x in args.levels.split(",") if x.strip()]

@@ -1,31 +1,19 @@
-"""`python -m bot.server run …`: Rasa's own command line, with the project's serving settings.
+"""`python -m bot.server run …`: Rasa's own command line, with the project's serving fixes.
 
 Takes the same arguments as `rasa` (scripts/run.sh and `make bench` start the Rasa server this
 way). Before Rasa's command line runs, it:
 
-- gives TensorFlow a thread budget for a small 2-core server (see `tensorflow_threads`);
 - validates action-server replies against a JSON-schema validator built once
   (see `validate_action_replies_with_one_validator`);
 - loads DIET/TED models straight into their prediction graph
   (see `load_tensorflow_models_for_prediction`).
 
-Each measured in bench/ (bench/results.md, bench/profile/).
+Each measured in bench/ (bench/README.md, bench/profile/).
 """
 from __future__ import annotations
 
-import os
 import sys
-from typing import Any, Dict, MutableMapping
-
-# DIET/TED predict one message at a time: small matrices, where a thread pool per op costs more
-# than it saves and competes with the event loop and the action server for the two cores.
-TENSORFLOW_THREADS = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
-
-
-def tensorflow_threads(environ: MutableMapping[str, str]) -> None:
-    """Sets Rasa's TensorFlow thread variables unless the operator has set them."""
-    for name, value in TENSORFLOW_THREADS.items():
-        environ.setdefault(name, value)
+from typing import Any, Dict
 
 
 def validate_action_replies_with_one_validator() -> None:
@@ -82,7 +70,6 @@ def load_tensorflow_models_for_prediction() -> None:
 
 
 def main() -> None:
-    tensorflow_threads(os.environ)
     validate_action_replies_with_one_validator()
     load_tensorflow_models_for_prediction()
     from rasa.__main__ import main as rasa_main

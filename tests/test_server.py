@@ -52,12 +52,6 @@ def test_invalid_replies_fail_with_rasas_error(rasa_validation, reply):
     assert "Failed to validate Action server response" in got.value.message
 
 
-def test_tensorflow_threads_default_to_one_and_respect_the_operator():
-    environ = {"TF_INTER_OP_PARALLELISM_THREADS": "2"}
-    server.tensorflow_threads(environ)
-    assert environ == {"TF_INTER_OP_PARALLELISM_THREADS": "2", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}
-
-
 # --- DIET/TED loaded straight into their prediction graph predict exactly as Rasa's loading does
 
 TEXTS = [
