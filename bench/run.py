@@ -159,9 +159,9 @@ def _keep(model: Path, cached: Path) -> None:
 
 
 def train(variant: Variant, retrain: bool) -> dict:
-    """Train, unless a model trained from the same inputs exists — in bench/work/<variant>/, in the
-    machine's bench model cache or, for ours, the one `make train` wrote — then serve that and
-    report the training cost recorded when it was trained."""
+    """Train, unless a model trained from the same inputs exists — in bench/work/<variant>/, for ours
+    the one `make train` wrote, or in the machine's bench model cache — then serve that and report
+    the training cost recorded when it was trained."""
     variant.dir.mkdir(parents=True, exist_ok=True)
     if variant.model_from:
         return {"seconds": None, "reused": f"model of {variant.model_from}",
@@ -172,7 +172,7 @@ def train(variant: Variant, retrain: bool) -> dict:
         log(f"{variant.name}: --reuse-any: serving the existing model (trained {record['trained_at']})")
         return {**record, "reused": f"trained {record['trained_at']}, inputs may have changed since (--reuse-any)"}
     cached = MODEL_CACHE / f"{variant.name}-{inputs}.tar.gz"
-    candidates = [variant.model, cached] + ([OUR_MODEL] if variant.name == "ours" else [])
+    candidates = [variant.model] + ([OUR_MODEL] if variant.name == "ours" else []) + [cached]
     for candidate in [] if retrain else candidates:
         record = recorded_training(candidate, inputs)
         if record is None:
