@@ -142,7 +142,7 @@ class Variant:
 
 OUR_MODEL = ROOT / "models" / "consultation.tar.gz"  # trained by `make train` (make run's set-up)
 # Trained models are also kept per machine, by the fingerprint of their inputs: stock's DIET alone
-# trains for about 20 minutes on a 2-core machine, so a fresh clone would never finish in 20.
+# trains for about 17 minutes on a 2-core machine, so a fresh clone could not finish in 20.
 MODEL_CACHE = Path(os.environ.get("BENCH_MODEL_CACHE", Path.home() / ".cache" / "kasuhara-bench"))
 
 
