@@ -1,6 +1,7 @@
 """The protected REST channel on a loopback Sanic server, the kasuhara payload, credentials.yml."""
 from __future__ import annotations
 
+import copy
 import time
 
 import pytest
@@ -11,7 +12,9 @@ from sanic import Sanic
 from bot.channels.payload import reply_metadata, with_metadata
 from bot.channels.rest import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, ProtectedRestInput
 from bot.settings import PROJECT_ROOT, OrganizationSettings, load_organization
-from rasa.core.tracker_store import InMemoryTrackerStore
+from bot.tracker_store import SlotHandoverSQLTrackerStore
+from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
+from rasa.shared.core.events import SlotSet
 from tests.channel_stand_ins import (
     ChannelServer,
     channels_from_credentials,
@@ -461,3 +464,69 @@ def test_all_documented_channels_register_together(tmp_path, monkeypatch):
     app.router.finalize()
     paths = {route.path for route in app.router.routes}
     assert {"webhooks/rest/webhook", "webhooks/teams/webhook", "webhooks/slack/webhook"} <= paths
+
+
+# --- the slots bot/tracker_store.py hands over after the turn ------------------------------------
+
+
+class CountingStore(SlotHandoverSQLTrackerStore):
+    retrievals = 0
+    retrievals_when_saved = None
+
+    async def retrieve(self, sender_id):
+        CountingStore.retrievals += 1
+        return await super().retrieve(sender_id)
+
+    async def save(self, tracker):
+        await super().save(tracker)
+        CountingStore.retrievals_when_saved = CountingStore.retrievals
+
+
+class ReplyOnlyBot(FakeBot):
+    """A turn that answers without saving the tracker (as when processing stops early)."""
+
+    async def __call__(self, message):
+        self.received.append(message)
+        for reply in self.replies:
+            await message.output_channel.send_response(message.sender_id, copy.deepcopy(reply))
+
+
+async def _save_slots(store, sender_id, **slots):
+    tracker = await store.get_or_create_tracker(sender_id)
+    for name, value in slots.items():
+        tracker.update(SlotSet(name, value))
+    await store.save(tracker)
+
+
+def _ask(bot):
+    async def scenario():
+        async with ChannelServer(ProtectedRestInput.from_credentials(None), bot) as server:
+            return await post(server.url, {"sender": "employee-1", "message": "どうしたらいいですか"})
+
+    return run(scenario())
+
+
+@pytest.mark.parametrize("wrapper", [FailSafeTrackerStore, AwaitableTrackerStore])  # what the agent wraps it in
+def test_the_payload_comes_from_the_handed_over_slots_without_reading_the_store(tmp_path, wrapper):
+    store = CountingStore(kasuhara_domain(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    bot = FakeBot(replies=[bot_message("はい")], slots=live_slots(10, stage="judgement", verdict="harassment"),
+                  tracker_store=wrapper(store))
+    CountingStore.retrievals, CountingStore.retrievals_when_saved = 0, None
+    status, replies, _ = _ask(bot)
+    assert status == 200
+    payload = replies[0]["custom"]["kasuhara"]
+    assert (payload["stage"], payload["verdict"], payload["elapsed_minutes"]) == ("judgement", "harassment", 10)
+    assert CountingStore.retrievals_when_saved is not None
+    assert CountingStore.retrievals == CountingStore.retrievals_when_saved  # nothing read after the turn
+
+
+def test_slots_left_by_an_earlier_save_are_not_taken_for_this_turn(tmp_path):
+    database = str(tmp_path / "tracker.db")
+    store = SlotHandoverSQLTrackerStore(kasuhara_domain(), dialect="sqlite", db=database)
+    run(_save_slots(store, "employee-1", stage="fact_finding"))  # e.g. a reminder's turn: handed over, never taken
+    other_server = SQLTrackerStore(kasuhara_domain(), dialect="sqlite", db=database)
+    run(_save_slots(other_server, "employee-1", stage="judgement"))
+
+    status, replies, _ = _ask(ReplyOnlyBot(replies=[bot_message("はい")], tracker_store=FailSafeTrackerStore(store)))
+    assert status == 200
+    assert replies[0]["custom"]["kasuhara"]["stage"] == "judgement"  # read back, not the stale hand-over

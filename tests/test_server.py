@@ -1,4 +1,4 @@
-"""bot/server.py: the Rasa server's settings and its action-reply validation."""
+"""bot/server.py: action-reply validation and model loading as Rasa does them, only cheaper."""
 from __future__ import annotations
 
 import pytest

@@ -1,18 +1,17 @@
-"""bot/tracker_store.py: the SQL tracker store that hands the slots it saved to the REST channel."""
+"""bot/tracker_store.py: the SQL tracker store that hands the slots it saved to the REST channel
+(the channel's side: tests/test_channel_rest.py)."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
-from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, TrackerStore
+from rasa.core.tracker_store import TrackerStore
 from rasa.core.utils import AvailableEndpoints
 from rasa.shared.core.events import SlotSet, UserUttered
 
-from bot.channels.rest import ProtectedRestInput
-from bot.settings import PROJECT_ROOT, load_organization
+from bot.settings import PROJECT_ROOT
 from bot.tracker_store import HANDOVER_LIMIT, SlotHandoverSQLTrackerStore
-from tests.channel_stand_ins import ChannelServer, FakeBot, bot_message, kasuhara_domain, post, run
+from tests.channel_stand_ins import kasuhara_domain
 
 
 @pytest.fixture
@@ -60,44 +59,3 @@ def test_endpoints_yml_builds_this_store(tmp_path, monkeypatch):
     endpoints.tracker_store.kwargs["db"] = str(tmp_path / "tracker.db")
     created = TrackerStore.create(endpoints.tracker_store, kasuhara_domain())  # as `rasa run` does
     assert isinstance(created, SlotHandoverSQLTrackerStore)
-
-
-class CountingStore(SlotHandoverSQLTrackerStore):
-    retrievals = 0
-    retrievals_when_saved = None
-
-    async def retrieve(self, sender_id):
-        CountingStore.retrievals += 1
-        return await super().retrieve(sender_id)
-
-    async def save(self, tracker):
-        await super().save(tracker)
-        CountingStore.retrievals_when_saved = CountingStore.retrievals
-
-
-@pytest.mark.parametrize("wrapper", [FailSafeTrackerStore, AwaitableTrackerStore])  # what the agent wraps it in
-def test_the_rest_channel_answers_with_the_handed_over_slots_without_reading_the_store(tmp_path, monkeypatch, wrapper):
-    organization_file = tmp_path / "organization.yml"
-    organization_file.write_text("name: テスト町役場\ntime_limit: {minutes: 20, warn_before_minutes: 5}\n", encoding="utf-8")
-    monkeypatch.setenv("ORGANIZATION_FILE", str(organization_file))
-    monkeypatch.delenv("REST_CHANNEL_TOKEN", raising=False)
-    load_organization.cache_clear()
-    store = CountingStore(kasuhara_domain(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
-    bot = FakeBot(replies=[bot_message("はい")], slots={"stage": "judgement", "verdict": "harassment",
-                                                       "ongoing": True, "case_started_at": time.time() - 600},
-                  tracker_store=wrapper(store))
-
-    async def scenario():
-        async with ChannelServer(ProtectedRestInput.from_credentials(None), bot) as server:
-            return await post(server.url, {"sender": "employee-1", "message": "どうしたらいいですか"})
-
-    CountingStore.retrievals, CountingStore.retrievals_when_saved = 0, None
-    try:
-        status, replies, _ = run(scenario())
-    finally:
-        load_organization.cache_clear()
-    assert status == 200
-    payload = replies[0]["custom"]["kasuhara"]
-    assert (payload["stage"], payload["verdict"], payload["elapsed_minutes"]) == ("judgement", "harassment", 10)
-    assert CountingStore.retrievals_when_saved is not None
-    assert CountingStore.retrievals == CountingStore.retrievals_when_saved  # nothing read after the turn

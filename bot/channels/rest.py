@@ -147,11 +147,21 @@ class ProtectedRestInput(RestInput):
                 "Authorization: Bearer <token> ヘッダーが必要です (a valid bearer token is required)",
             )
 
+    @staticmethod
+    def _tracker_store(request: Request) -> Any:
+        return getattr(getattr(request.app.ctx, "agent", None), "tracker_store", None)
+
+    def discard_handed_over_slots(self, request: Request, sender_id: Text) -> None:
+        """Before a turn: drop slots an earlier save left for this conversation (a time-box
+        reminder's turn, say), so that what is taken after the turn was saved by this turn."""
+        take_saved_slots = _slot_handover(self._tracker_store(request))
+        if take_saved_slots is not None:
+            take_saved_slots(sender_id)
+
     async def slots_after_turn(self, request: Request, sender_id: Text) -> Mapping[str, Any]:
         """The conversation's slots as the tracker store holds them after the turn ({} if unavailable):
         handed over by the store that has just saved them (bot/tracker_store.py), else read back."""
-        agent = getattr(request.app.ctx, "agent", None)
-        tracker_store = getattr(agent, "tracker_store", None)
+        tracker_store = self._tracker_store(request)
         if tracker_store is None:
             logger.warning("No agent/tracker store on the app: the kasuhara payload holds no state.")
             return {}
@@ -188,6 +198,7 @@ class ProtectedRestInput(RestInput):
 
             sender_id = body["sender"]
             collector = CollectingOutputChannel()
+            self.discard_handed_over_slots(request, sender_id)
             try:
                 await on_new_message(
                     UserMessage(
