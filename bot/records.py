@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, create_engine, select
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, declarative_base, relationship, selectinload
 from sqlalchemy.types import TypeDecorator
 
 from bot import settings
+from bot.database import create_tables, engine_for
 from bot.codes import (
     Behavior,
     Coded,
@@ -223,15 +223,8 @@ class ConsultationStore:
     """Consultation records and the audit log in one database; each method is its own transaction."""
 
     def __init__(self, url: str | None = None) -> None:
-        url = url or settings.database_url()
-        parsed = make_url(url)
-        connect_args: dict[str, Any] = {}
-        if parsed.get_backend_name() == "sqlite":
-            connect_args["check_same_thread"] = False
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self._engine = create_engine(url, future=True, connect_args=connect_args)
-        Base.metadata.create_all(self._engine)
+        self._engine = engine_for(url or settings.database_url())
+        create_tables(Base.metadata, self._engine)
 
     def dispose(self) -> None:
         """Close the pooled connections (e.g. before dropping a test database)."""

@@ -34,12 +34,12 @@ from typing import Callable
 from urllib.parse import quote
 
 import requests
-from sqlalchemy import Column, create_engine, Integer, MetaData, String, Table, Text, UniqueConstraint, and_, insert, or_, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, UniqueConstraint, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot import settings
 from bot.codes import RecordStatus
+from bot.database import create_tables, engine_for
 from bot.records import ConsultationStore, UTCDateTime
 from bot.timers import TRIGGER_INTENT, Due, ReminderKind, due_reminders
 
@@ -131,10 +131,9 @@ class TimerService:
         self.claim_timeout = claim_timeout
         self.clock = clock
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        connect_args = {"check_same_thread": False, "timeout": 30} if make_url(url).get_backend_name() == "sqlite" else {}
-        self._engine = create_engine(url, future=True, connect_args=connect_args)
+        self._engine = engine_for(url)
         self._stop = threading.Event()
-        metadata.create_all(self._engine)
+        create_tables(metadata, self._engine)
 
     # --- one poll ---------------------------------------------------------------------------
     def poll(self) -> list[tuple[int, ReminderKind]]:

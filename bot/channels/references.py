@@ -14,15 +14,14 @@ import asyncio
 import logging
 from datetime import datetime, timezone
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
-from sqlalchemy import JSON, Column, MetaData, String, Table, Text as SqlText, and_, create_engine, insert, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import JSON, Column, MetaData, String, Table, Text as SqlText, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot import settings
+from bot.database import create_tables, engine_for
 from bot.records import UTCDateTime
 
 logger = logging.getLogger(__name__)
@@ -44,18 +43,12 @@ class ReferenceStore:
     """Reads and writes conversation references (blocking; call through asyncio.to_thread)."""
 
     def __init__(self, url: Text) -> None:
-        parsed = make_url(url)
-        connect_args: Dict[Text, Any] = {}
-        if parsed.get_backend_name() == "sqlite":
-            connect_args = {"check_same_thread": False, "timeout": 30}
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self._engine = create_engine(url, future=True, connect_args=connect_args)
+        self._engine = engine_for(url)
         self._created = False
 
     def _ready(self) -> None:
         if not self._created:
-            metadata.create_all(self._engine)
+            create_tables(metadata, self._engine)
             self._created = True
 
     def save(self, channel: Text, sender_id: Text, reference: Dict[Text, Any]) -> None:

@@ -10,7 +10,6 @@ channel (credentials.yml) must be enabled.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 from pathlib import Path
