@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/consultation.tar.gz
 SPACY_MODEL := models/ja_ginza_tokens
-MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) bot/nlu_components.py bot/lexicon.py bot/spacy_model.py
+MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) bot/rasa/nlu_components.py bot/lexicon.py bot/rasa/spacy_model.py
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
@@ -44,10 +44,10 @@ $(VENV)/.installed: requirements.lock
 
 train: $(MODEL)
 
-# ja_ginza without the components nothing reads (config.yml loads it; see bot/spacy_model.py);
+# ja_ginza without the components nothing reads (config.yml loads it; see bot/rasa/spacy_model.py);
 # built whenever missing, before the model that needs it
-$(SPACY_MODEL)/meta.json: bot/spacy_model.py $(VENV)/.installed
-	$(BIN)/python -m bot.spacy_model $(SPACY_MODEL)
+$(SPACY_MODEL)/meta.json: bot/rasa/spacy_model.py $(VENV)/.installed
+	$(BIN)/python -m bot.rasa.spacy_model $(SPACY_MODEL)
 
 $(MODEL): $(MODEL_INPUTS) $(VENV)/.installed | $(SPACY_MODEL)/meta.json
 	$(BIN)/python -m bench.training --config config.yml --domain domain.yml --data data --model $(MODEL)

@@ -50,8 +50,8 @@ SNAPSHOT = WORK / "snapshot"  # data/, domain.yml and both configs as they were 
 
 
 RASA_SERVER = [str(BIN / "rasa")]  # stock: what a Rasa user runs
-OUR_SERVER = [str(BIN / "python"), "-m", "bot.server"]  # ours: as scripts/run.sh starts it
-SERVERS = {"rasa": RASA_SERVER, "bot.server": OUR_SERVER}
+OUR_SERVER = [str(BIN / "python"), "-m", "bot.rasa.server"]  # ours: as scripts/run.sh starts it
+SERVERS = {"rasa": RASA_SERVER, "bot.rasa.server": OUR_SERVER}
 OUR_TRACKER_STORE = (yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {})["tracker_store"]["type"]
 
 
@@ -661,12 +661,12 @@ def write_markdown(report: dict, path: Path) -> None:
         "- Training: `rasa train` with an empty training cache (bench/training.py), wall time and peak RSS;"
         " model size is the .tar.gz archive. Both train on a copy of data/, domain.yml and the configs taken when the"
         " run starts (bench/work/snapshot/), so edits during the run do not reach one model only. A model trained from"
-        " inputs with the same fingerprint (config, domain.yml, data/, bot/nlu_components.py, bot/lexicon.py,"
-        " bot/spacy_model.py, Rasa version) is reused — from bench/work/, the machine's model cache or, for ours,"
+        " inputs with the same fingerprint (config, domain.yml, data/, bot/rasa/nlu_components.py, bot/lexicon.py,"
+        " bot/rasa/spacy_model.py, Rasa version) is reused — from bench/work/, the machine's model cache or, for ours,"
         " models/ as `make train` wrote it — and its training figures are those recorded when it was trained: "
         + "; ".join(f"{n}: " + (f"reused ({report['variants'][n]['train']['reused']})"
             if report["variants"][n].get("train", {}).get("reused") else "trained in this run") for n in names) + ".",
-        "- Servers: `rasa run actions` and the variant's Rasa server (`rasa run` for stock, `python -m bot.server run`"
+        "- Servers: `rasa run actions` and the variant's Rasa server (`rasa run` for stock, `python -m bot.rasa.server run`"
         " for ours, as `make run` starts it) with `--enable-api` and credentials.yml (REST channel), free ports on"
         " 127.0.0.1, a fresh SQLite tracker store and DATABASE_URL per variant. Cold start = both processes launched →"
         " first REST turn answered.",
@@ -768,7 +768,7 @@ def parse_args(argv=None):
         "--variant", action="append", default=[], metavar="NAME:MODEL_OF[:ENV=V,...]",
         help="extra serving variant reusing the model of MODEL_OF with extra environment, "
         "e.g. ours-tf2:ours:TF_INTRA_OP_PARALLELISM_THREADS=2,TF_INTER_OP_PARALLELISM_THREADS=2; "
-        "BENCH_CREDENTIALS=<file> serves it with another credentials file, BENCH_SERVER=rasa|bot.server "
+        "BENCH_CREDENTIALS=<file> serves it with another credentials file, BENCH_SERVER=rasa|bot.rasa.server "
         "with another server command, BENCH_TRACKER_STORE=<type> with another tracker store type",
     )
     p.add_argument("--only", default=None, help="comma list of variants to run (default all); the first is the base")

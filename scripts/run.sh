@@ -40,7 +40,7 @@ Rasa サーバーを起動します: http://127.0.0.1:$RASA_PORT
 相談記録: .venv/bin/python -m bot records list
 終了: Ctrl+C
 MSG
-    "$BIN/python" -m bot.server run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
+    "$BIN/python" -m bot.rasa.server run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
       --port "$RASA_PORT" --interface 127.0.0.1 --enable-api ${RASA_AUTH_TOKEN:+--auth-token "$RASA_AUTH_TOKEN"}
     ;;
   shell)

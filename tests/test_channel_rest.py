@@ -12,7 +12,7 @@ from sanic import Sanic
 from bot.channels.payload import reply_metadata, with_metadata
 from bot.channels.rest import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, ProtectedRestInput
 from bot.settings import PROJECT_ROOT, OrganizationSettings, load_organization
-from bot.tracker_store import SlotHandoverSQLTrackerStore
+from bot.rasa.tracker_store import SlotHandoverSQLTrackerStore
 from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.events import SlotSet
 from tests.channel_stand_ins import (
@@ -466,7 +466,7 @@ def test_all_documented_channels_register_together(tmp_path, monkeypatch):
     assert {"webhooks/rest/webhook", "webhooks/teams/webhook", "webhooks/slack/webhook"} <= paths
 
 
-# --- the slots bot/tracker_store.py hands over after the turn ------------------------------------
+# --- the slots bot/rasa/tracker_store.py hands over after the turn ------------------------------------
 
 
 class CountingStore(SlotHandoverSQLTrackerStore):

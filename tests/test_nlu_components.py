@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu_components import BehaviorCodeNormalizer
+from bot.rasa.nlu_components import BehaviorCodeNormalizer
 
 
 def _message(text: str, entities: list[dict]) -> Message:

@@ -1,4 +1,4 @@
-"""bot/server.py: action-reply validation and model loading as Rasa does them, only cheaper."""
+"""bot/rasa/server.py: action-reply validation and model loading as Rasa does them, only cheaper."""
 from __future__ import annotations
 
 import pytest

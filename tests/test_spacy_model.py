@@ -1,4 +1,4 @@
-"""models/ja_ginza_tokens (bot/spacy_model.py) gives the NLU pipeline exactly what ja_ginza gives it."""
+"""models/ja_ginza_tokens (bot/rasa/spacy_model.py) gives the NLU pipeline exactly what ja_ginza gives it."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +7,7 @@ import pytest
 import spacy
 
 from bot.nlu_evaluation import load_examples
-from bot.spacy_model import UNUSED_COMPONENTS, build
+from bot.rasa.spacy_model import UNUSED_COMPONENTS, build
 
 HOLDOUT = Path(__file__).resolve().parent / "nlu_holdout.yml"
 MESSY_TEXTS = ["", "   ", "１２３ＡＢＣ", "えーと…市長を出せって、２時間も！！", "Ｃｌａｉｍ ｍａｉｌ 届いた"]

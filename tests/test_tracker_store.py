@@ -1,4 +1,4 @@
-"""bot/tracker_store.py: the SQL tracker store that hands the slots it saved to the REST channel
+"""bot/rasa/tracker_store.py: the SQL tracker store that hands the slots it saved to the REST channel
 (the channel's side: tests/test_channel_rest.py)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rasa.core.utils import AvailableEndpoints
 from rasa.shared.core.events import SlotSet, UserUttered
 
 from bot.settings import PROJECT_ROOT
-from bot.tracker_store import HANDOVER_LIMIT, SlotHandoverSQLTrackerStore
+from bot.rasa.tracker_store import HANDOVER_LIMIT, SlotHandoverSQLTrackerStore
 from tests.channel_stand_ins import kasuhara_domain
 
 
@@ -46,7 +46,7 @@ def test_the_next_save_replaces_what_was_not_taken(store):
 
 
 def test_slots_nobody_takes_do_not_pile_up(store, monkeypatch):
-    monkeypatch.setattr("bot.tracker_store.HANDOVER_LIMIT", 3)
+    monkeypatch.setattr("bot.rasa.tracker_store.HANDOVER_LIMIT", 3)
     for number in range(5):
         asyncio.run(_turn(store, f"employee-{number}", stage="fact_finding"))
     assert store.take_saved_slots("employee-0") is None

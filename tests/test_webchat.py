@@ -3,7 +3,7 @@ stand-in for Rasa's socketio channel, everything on loopback.
 
 Two servers answer the page: a stand-in configured like Rasa's channel (python-socketio
 AsyncServer on aiohttp, cors_allowed_origins=[], session_request -> session_confirm, a room per
-session) and Rasa's own socketio channel code (bot.web.channel.SocketIOInput on Sanic, with the
+session) and Rasa's own socketio channel code (bot.channels.webchat.SocketIOInput on Sanic, with the
 session-room fix). Both answer a message with a text and a button, and push a message later the
 way trigger_intent?output_channel=latest does. Chromium comes from Debian (`make install`); when it
 is missing these tests fail, they do not skip.
@@ -75,10 +75,10 @@ class StandInRasa:
         self.page_url = f"http://127.0.0.1:{self.page_runner.addresses[0][1]}/"
 
     async def _start_rasa_channel(self) -> str:
-        """Rasa's own socketio channel code (bot.web.channel, as credentials.yml enables it) on Sanic."""
+        """Rasa's own socketio channel code (bot.channels.webchat, as credentials.yml enables it) on Sanic."""
         from sanic import Sanic
 
-        from bot.web.channel import SocketIOInput
+        from bot.channels.webchat import SocketIOInput
 
         channel = self.channel = SocketIOInput.from_credentials(
             {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}

@@ -41,7 +41,7 @@ _BEARER = re.compile(r"^Bearer[ \t]+(\S+)[ \t]*$", re.IGNORECASE)
 
 
 def _slot_handover(tracker_store: Any) -> Optional[Callable[[Text], Optional[Dict[Text, Any]]]]:
-    """`take_saved_slots` of a bot.tracker_store store, looked for through the wrappers the agent
+    """`take_saved_slots` of a bot.rasa.tracker_store store, looked for through the wrappers the agent
     puts around it (FailSafeTrackerStore, AwaitableTrackerStore keep the wrapped store in
     `_tracker_store`); None for any other store."""
     for _ in range(3):
@@ -160,7 +160,7 @@ class ProtectedRestInput(RestInput):
 
     async def slots_after_turn(self, request: Request, sender_id: Text) -> Mapping[str, Any]:
         """The conversation's slots as the tracker store holds them after the turn ({} if unavailable):
-        handed over by the store that has just saved them (bot/tracker_store.py), else read back."""
+        handed over by the store that has just saved them (bot/rasa/tracker_store.py), else read back."""
         tracker_store = self._tracker_store(request)
         if tracker_store is None:
             logger.warning("No agent/tracker store on the app: the kasuhara payload holds no state.")

@@ -7,7 +7,7 @@ with output_channel=latest, as the timer service sends) reach the browser (RasaH
 still open). This subclass registers a corrected ``session_request`` handler; everything else,
 including the channel name "socketio" (used by output_channel=latest), is Rasa's.
 
-credentials.yml:  bot.web.channel.SocketIOInput: {user_message_evt: user_uttered, ...}
+credentials.yml:  bot.channels.webchat.SocketIOInput: {user_message_evt: user_uttered, ...}
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`python -m bot.server run …`: Rasa's own command line, with the project's serving fixes.
+"""`python -m bot.rasa.server run …`: Rasa's own command line, with the project's serving fixes.
 
 Takes the same arguments as `rasa` (scripts/run.sh and `make bench` start the Rasa server this
 way). Before Rasa's command line runs, it:

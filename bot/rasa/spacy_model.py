@@ -8,7 +8,7 @@ dependency trees, named entities and bunsetu that the bot never reads, and cost 
 path, so `make` writes ja_ginza without them to models/ja_ginza_tokens and config.yml names that
 path. Built from the installed ja-ginza package: nothing is downloaded.
 
-    python -m bot.spacy_model models/ja_ginza_tokens
+    python -m bot.rasa.spacy_model models/ja_ginza_tokens
 """
 from __future__ import annotations
 
@@ -26,13 +26,13 @@ def build(target: Path, source: str = SOURCE_PACKAGE) -> Path:
 
     nlp = spacy.load(source, exclude=list(UNUSED_COMPONENTS))
     nlp.meta["name"] = f"{nlp.meta.get('name', source)}_tokens"
-    nlp.meta["description"] = f"{source} {nlp.meta.get('version', '')}: tokenizer and vectors only (bot/spacy_model.py)"
+    nlp.meta["description"] = f"{source} {nlp.meta.get('version', '')}: tokenizer and vectors only (bot/rasa/spacy_model.py)"
     nlp.to_disk(target)
     return target
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.spacy_model", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.rasa.spacy_model", description=__doc__.splitlines()[0])
     parser.add_argument("target", type=Path)
     args = parser.parse_args(argv)
     build(args.target)

@@ -7,7 +7,7 @@ and a replay of every event of the conversation — about 10 % of the Rasa serve
 until the channel takes them, once; the channel reads the store as before when they are not there
 (another store type, or a turn this server did not save).
 
-endpoints.yml: `tracker_store: type: bot.tracker_store.SlotHandoverSQLTrackerStore` with the
+endpoints.yml: `tracker_store: type: bot.rasa.tracker_store.SlotHandoverSQLTrackerStore` with the
 options of Rasa's SQL store (dialect, url, db, …).
 """
 from __future__ import annotations
