@@ -6,7 +6,7 @@ One process dying (the Rasa server on a bad request, the action server on a data
 longer stops the others: it is restarted after a pause that doubles while it keeps dying soon after
 each start (1 s, 2 s, 4 s … at most 60 s) and goes back to 1 s once it has run for a minute. Each
 process writes to var/<name>.log; the supervisor's own lines (starts, exits, restarts, stop) go to
-var/supervisor.log and to stderr. SIGINT (Ctrl+C) or SIGTERM stops every process (SIGTERM to its
+var/supervisor.log (and to the terminal, when there is one). SIGINT (Ctrl+C) or SIGTERM stops every process (SIGTERM to its
 process group, SIGKILL after 15 s) and then the supervisor.
 
 The processes are the table in `programs()`: adding one is one line there. Before starting them,
@@ -200,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [program for program in table if not args.only or program.name in args.only]
 
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s",
-                        handlers=[logging.StreamHandler(), logging.FileHandler(LOG_DIR / "supervisor.log")])
+    handlers: list[logging.Handler] = [logging.FileHandler(LOG_DIR / "supervisor.log")]
+    if sys.stderr.isatty():  # else stderr is usually that same log (scripts/run.sh)
+        handlers.append(logging.StreamHandler())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s", handlers=handlers)
     settings.action_server_token()  # generated once, before the processes that share it start
     supervise(Supervisor(chosen))
     return 0
