@@ -146,3 +146,14 @@ def test_the_host_defaults_to_loopback(monkeypatch):
     assert settings.action_server_host() == "127.0.0.1"
     monkeypatch.setenv("SANIC_HOST", "0.0.0.0")
     assert settings.action_server_host() == "0.0.0.0"
+
+
+def test_the_action_timeout_is_short_by_default_and_checked(monkeypatch):
+    monkeypatch.delenv("ACTION_TIMEOUT_SECONDS", raising=False)
+    assert settings.action_timeout_seconds() == 10.0
+    monkeypatch.setenv("ACTION_TIMEOUT_SECONDS", "2.5")
+    assert settings.action_timeout_seconds() == 2.5
+    for bad in ("0", "-1", "ten", "nan"):
+        monkeypatch.setenv("ACTION_TIMEOUT_SECONDS", bad)
+        with pytest.raises(settings.SettingsError, match="ACTION_TIMEOUT_SECONDS"):
+            settings.action_timeout_seconds()
