@@ -81,21 +81,20 @@ class ValidateSlotMappings(ValidationAction):
         *missed, latest = unrecorded_messages(tracker, recorded_at) or [{"timestamp": None}]
         changes: Dict[Text, Any] = {}
         record_id = tracker.slots.get("consultation_id")
+        channel = source_channel(tracker.get_latest_input_channel()).value
         for event in [*missed, latest]:
             parsed = message if event is latest else event.get("parse_data") or {}
             text = parsed.get("text") or event.get("text") or ""
             intent = (parsed.get("intent") or {}).get("name")
+            entities = parsed.get("entities") or []
             # The latest message is judged now (the time box runs); a missed one as of when it was sent.
             said_at = now if event is latest else event.get("timestamp") or now
-            changes.update(
-                slot_changes_from_message({**tracker.slots, **changes}, text, intent, parsed.get("entities") or [], said_at)
-            )
+            changes.update(slot_changes_from_message({**tracker.slots, **changes}, text, intent, entities, said_at))
+            received_at = _utc(event.get("timestamp"))
             if record_id is None and (intent in CONSULTATION_INTENTS or tracker.active_loop_name):
-                record_id = changes["consultation_id"] = consultation_store().start(
-                    tracker.sender_id, source_channel(tracker.get_latest_input_channel()).value, _utc(event.get("timestamp"))
-                )
+                record_id = changes["consultation_id"] = consultation_store().start(tracker.sender_id, channel, received_at)
             if record_id is not None and event is not latest:
-                consultation_store().add_message(record_id, text, _utc(event.get("timestamp")))
+                consultation_store().add_message(record_id, text, received_at)
                 changes["recorded_message_at"] = event.get("timestamp")
         if record_id is not None:
             # Rasa extracts slots a second time when a form activates: the message may be stored already.

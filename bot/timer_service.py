@@ -56,6 +56,7 @@ def conversation_path_segment(conversation_id: str) -> str:
     segment = quote(conversation_id, safe=PATH_SAFE)
     return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
+
 metadata = MetaData()
 
 # One row per reminder ever acted on. status: claimed (being sent), sent, failed (will be retried),
