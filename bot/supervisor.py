@@ -125,14 +125,21 @@ class Supervisor:
 
     def _spawn(self, child: _Child) -> None:
         program = child.program
-        with open(self.log_dir / f"{program.name}.log", "ab") as out:
-            child.process = subprocess.Popen(
-                program.command, cwd=self.cwd, env={**os.environ, **program.env},
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl+C reaches the supervisor only; it stops each group itself
-            )
         child.started_at = self.clock()
         child.restart_at = None
+        try:
+            with open(self.log_dir / f"{program.name}.log", "ab") as out:
+                child.process = subprocess.Popen(
+                    program.command, cwd=self.cwd, env={**os.environ, **program.env},
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                    start_new_session=True,  # Ctrl+C reaches the supervisor only; it stops each group itself
+                )
+        except OSError as error:  # e.g. the program is missing: try again later, keep the others running
+            child.process = None
+            child.delay = self.backoff.next_delay(child.delay, 0.0)
+            child.restart_at = self.clock() + child.delay
+            log.error("cannot start %s: %s; trying again in %g s", program.name, error, child.delay)
+            return
         log.info("started %s (pid %s): %s", program.name, child.process.pid, " ".join(program.command))
 
     def check(self) -> None:

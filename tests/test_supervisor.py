@@ -111,6 +111,23 @@ def test_the_pause_is_waited_before_restarting(tmp_path):
         sup.stop()
 
 
+def test_a_program_that_cannot_start_is_retried_and_stops_nothing(tmp_path):
+    now = [0.0]
+    missing = Program("missing", (str(tmp_path / "no-such-program"),))
+    sup = Supervisor([missing, service(tmp_path, "a")], log_dir=tmp_path / "logs",
+                     backoff=Backoff(initial=2, maximum=60), clock=lambda: now[0])
+    sup.start()
+    try:
+        wait_for(lambda: pids(tmp_path, "a"), message="a started")
+        assert sup.pid("missing") is None
+        now[0] += 2.1
+        sup.check()  # tried again (and failed again): 4 s until the next try
+        assert sup.restarts("missing") == 1 and sup.children["missing"].restart_at == pytest.approx(6.1)
+        assert alive(pids(tmp_path, "a")[0])
+    finally:
+        sup.stop()
+
+
 RUN_SUPERVISOR = textwrap.dedent("""
     import sys
     from pathlib import Path
