@@ -120,7 +120,8 @@ def agent(action_server):
     model = newest_model("models")
     if model is None:
         pytest.fail("no trained model in models/: run make train", pytrace=False)
-    saved = RemoteAction.run, rasa_action.DEFAULT_REQUEST_TIMEOUT, RasaModel.load
+    # the classmethod itself: `RasaModel.load` would be bound to RasaModel, not to its subclasses
+    saved = RemoteAction.run, rasa_action.DEFAULT_REQUEST_TIMEOUT, RasaModel.__dict__["load"]
     server.load_tensorflow_models_for_prediction()
     guards.guard_remote_actions(TIMEOUT, SECRET)
     front, _ = action_server
