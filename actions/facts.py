@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker, ValidationAction
@@ -39,15 +40,35 @@ def source_channel(input_channel: str | None) -> SourceChannel:
         return SourceChannel.OTHER
 
 
-def latest_user_event_time(tracker: Tracker) -> float | None:
+# Events after which earlier messages belong to another consultation (or none).
+_BOUNDARY_EVENTS = frozenset({"restart", "session_started", "reset_slots"})
+
+
+def unrecorded_messages(tracker: Tracker, recorded_at: float | None) -> List[Dict[Text, Any]]:
+    """The employee's messages (user events) the record has not got yet, oldest first: the latest,
+    and any earlier one whose turn the action server missed (it was down, or Rasa gave up on it).
+    `recorded_at` is the time of the last message recorded; timer reminders are not messages."""
+    messages: List[Dict[Text, Any]] = []
     for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return event.get("timestamp")
-    return None
+        kind = event.get("event")
+        if kind in _BOUNDARY_EVENTS:
+            break
+        if kind != "user" or is_external(event):
+            continue
+        timestamp = event.get("timestamp")
+        if messages and recorded_at is not None and (timestamp is None or timestamp <= recorded_at):
+            break
+        messages.append(event)
+    return messages[::-1]
 
 
 class ValidateSlotMappings(ValidationAction):
-    """Rasa runs this after every user message (action_validate_slot_mappings)."""
+    """Rasa runs this after every user message (action_validate_slot_mappings).
+
+    Each message is stored once, with the time Rasa received it, and a record is started once per
+    opening message: a turn that runs again (Rasa retried it, or gave up waiting while it still ran
+    here) changes nothing, and the first turn after an action-server outage also takes in the facts
+    and messages of the turns it missed."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -56,24 +77,40 @@ class ValidateSlotMappings(ValidationAction):
         message = tracker.latest_message or {}
         if is_external(message):
             return []  # a timer reminder (bot/timer_service.py): no facts, no record, no message
-        text = message.get("text") or ""
-        intent = (message.get("intent") or {}).get("name")
-        changes = slot_changes_from_message(tracker.slots, text, intent, message.get("entities") or [], now)
-        slots: Dict[Text, Any] = {**tracker.slots, **changes}
-
-        record_id = slots.get("consultation_id")
-        if record_id is None and (intent in CONSULTATION_INTENTS or tracker.active_loop_name):
-            record_id = consultation_store().start(
-                tracker.sender_id, source_channel(tracker.get_latest_input_channel()).value
-            )
-            changes["consultation_id"] = record_id
+        recorded_at = tracker.slots.get("recorded_message_at")
+        *missed, latest = unrecorded_messages(tracker, recorded_at) or [{"timestamp": None}]
+        changes: Dict[Text, Any] = {}
+        record_id = tracker.slots.get("consultation_id")
+        channel = source_channel(tracker.get_latest_input_channel()).value
+        for event in [*missed, latest]:
+            parsed = message if event is latest else event.get("parse_data") or {}
+            text = parsed.get("text") or event.get("text") or ""
+            intent = (parsed.get("intent") or {}).get("name")
+            entities = parsed.get("entities") or []
+            # The latest message is judged now (the time box runs); a missed one as of when it was sent.
+            said_at = now if event is latest else event.get("timestamp") or now
+            changes.update(slot_changes_from_message({**tracker.slots, **changes}, text, intent, entities, said_at))
+            received_at = _utc(event.get("timestamp"))
+            if record_id is None and (intent in CONSULTATION_INTENTS or tracker.active_loop_name):
+                record_id = changes["consultation_id"] = consultation_store().start(tracker.sender_id, channel, received_at)
+            if record_id is not None and event is not latest:
+                consultation_store().add_message(record_id, text, received_at)
+                changes["recorded_message_at"] = event.get("timestamp")
         if record_id is not None:
-            # Rasa extracts slots a second time when a form activates; store each message once.
-            message_at = latest_user_event_time(tracker)
-            is_new_message = message_at != slots.get("recorded_message_at")
+            # Rasa extracts slots a second time when a form activates: the message may be stored already.
+            is_new_message = latest["timestamp"] != recorded_at
             if is_new_message:
-                changes["recorded_message_at"] = message_at
+                changes["recorded_message_at"] = latest["timestamp"]
+            slots = {**tracker.slots, **changes}
             consultation_store().record_turn(
-                record_id, text if is_new_message else None, **record_fields(slots, now), **deadline_fields(slots)
+                record_id,
+                (message.get("text") or "") if is_new_message else None,
+                sent_at=_utc(latest["timestamp"]),
+                **record_fields(slots, now),
+                **deadline_fields(slots),
             )
         return [SlotSet(name, value) for name, value in changes.items()]
+
+
+def _utc(timestamp: float | None) -> datetime | None:
+    return datetime.fromtimestamp(timestamp, timezone.utc) if timestamp is not None else None

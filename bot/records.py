@@ -241,7 +241,8 @@ class ConsultationStore:
         return row
 
     def start(self, conversation_id: str, source_channel: str, started_at: datetime | None = None) -> int:
-        """A new open record; returns its id."""
+        """A new open record; returns its id. Started again with the same `started_at` (a retried
+        turn), it returns the open record that start made the first time."""
         if not isinstance(conversation_id, str) or not conversation_id:
             raise ValueError("conversation_id: expected a non-empty string")
         try:
@@ -262,6 +263,15 @@ class ConsultationStore:
             escalations=[],
         )
         with self._session() as s, s.begin():
+            if started_at is not None:
+                same = select(Consultation.id).where(
+                    Consultation.conversation_id == conversation_id,
+                    Consultation.started_at == started,
+                    Consultation.status == RecordStatus.OPEN.value,
+                )
+                existing = s.execute(same.order_by(Consultation.id).limit(1)).scalar()
+                if existing is not None:
+                    return existing
             s.add(row)
             s.flush()
             return row.id
@@ -273,31 +283,46 @@ class ConsultationStore:
         """
         self.record_turn(record_id, None, **fields)
 
-    def record_turn(self, record_id: int, text: str | None, **fields: Any) -> None:
-        """One employee turn in one transaction: their message (None: none to add) and the facts now known."""
+    def record_turn(self, record_id: int, text: str | None, *, sent_at: datetime | None = None, **fields: Any) -> None:
+        """One employee turn in one transaction: their message (None: none to add) and the facts now known.
+
+        A message with a `sent_at` is stored once: the same text at the same time again (a retried
+        or replayed turn) adds nothing."""
         unknown = sorted(set(fields) - UPDATABLE_FIELDS)
         if unknown:
             raise UnknownField(f"unknown field(s): {', '.join(unknown)}")
         if text is not None and not isinstance(text, str):
             raise ValueError(f"text: expected a string, got {type(text).__name__}")
+        sent = _utc("sent_at", sent_at) if sent_at is not None else None
         values = {name: _clean(name, value) for name, value in fields.items()}
         with self._session() as s, s.begin():
             row = self._record(s, record_id)
             if text is not None:
-                s.add(Message(consultation_id=row.id, sent_at=_now(), text=text))
+                self._add_message_once(s, row.id, text, sent)
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = _now()
 
     def add_message(self, record_id: int, text: str, sent_at: datetime | None = None) -> None:
-        """Append one of the employee's messages (kept ordered by sent_at, then arrival)."""
+        """Append one of the employee's messages (kept ordered by sent_at, then arrival); with a
+        `sent_at`, only once (as record_turn)."""
         if not isinstance(text, str):
             raise ValueError(f"text: expected a string, got {type(text).__name__}")
-        sent = _utc("sent_at", sent_at) if sent_at is not None else _now()
+        sent = _utc("sent_at", sent_at) if sent_at is not None else None
         with self._session() as s, s.begin():
             row = self._record(s, record_id)
-            s.add(Message(consultation_id=row.id, sent_at=sent, text=text))
+            self._add_message_once(s, row.id, text, sent)
             row.updated_at = _now()
+
+    @staticmethod
+    def _add_message_once(s: Session, record_id: int, text: str, sent_at: datetime | None) -> None:
+        if sent_at is not None:
+            same = select(Message.id).where(
+                Message.consultation_id == record_id, Message.sent_at == sent_at, Message.text == text
+            )
+            if s.execute(same.limit(1)).first() is not None:
+                return
+        s.add(Message(consultation_id=record_id, sent_at=sent_at or _now(), text=text))
 
     def close(self, record_id: int, closed_at: datetime | None = None) -> None:
         """Mark the record closed; closing an already closed record changes nothing."""

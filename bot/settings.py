@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -75,3 +76,64 @@ def load_organization(path: str | None = None) -> OrganizationSettings:
 
 def database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+# --- the processes `make run` starts (bot/supervisor.py, bot/rasa/action_server.py) ---------------
+DEFAULT_ACTION_SERVER_TOKEN_FILE = PROJECT_ROOT / "var" / "action_server.token"
+DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
+
+
+def rasa_auth_token() -> str | None:
+    """RASA_AUTH_TOKEN: when set, the Rasa server's HTTP API requires it (`--auth-token`)."""
+    return os.environ.get("RASA_AUTH_TOKEN") or None
+
+
+def action_server_host() -> str:
+    """Where the action server listens: SANIC_HOST (rasa_sdk's own variable), else loopback only."""
+    return os.environ.get("SANIC_HOST") or "127.0.0.1"
+
+
+def action_timeout_seconds() -> float:
+    """How long Rasa waits for one custom action (ACTION_TIMEOUT_SECONDS; Rasa's own default is 300)."""
+    raw = os.environ.get("ACTION_TIMEOUT_SECONDS")
+    if raw in (None, ""):
+        return DEFAULT_ACTION_TIMEOUT_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise SettingsError(f"ACTION_TIMEOUT_SECONDS must be a positive number of seconds, not {raw!r}")
+    return value
+
+
+def action_server_token(file: Path = DEFAULT_ACTION_SERVER_TOKEN_FILE) -> str:
+    """The secret Rasa sends the action server (``Authorization: Bearer …``): ACTION_SERVER_TOKEN,
+    else the one in var/action_server.token, which the first process to need it generates (0600,
+    git ignores var/). Every process of one machine thus agrees on it without configuration."""
+    token = os.environ.get("ACTION_SERVER_TOKEN")
+    if token:
+        return token
+    try:
+        return _read_token(file)
+    except FileNotFoundError:
+        pass
+    file.parent.mkdir(parents=True, exist_ok=True)
+    draft = file.with_name(f".{file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as out:
+        out.write(secrets.token_urlsafe(32) + "\n")
+    try:
+        os.link(draft, file)  # atomic and never overwrites: a process that lost the race reads the winner's
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return _read_token(file)
+
+
+def _read_token(file: Path) -> str:
+    token = file.read_text(encoding="ascii").strip()
+    if not token:
+        raise SettingsError(f"{file} is empty: delete it (a new secret is generated) or set ACTION_SERVER_TOKEN")
+    return token

@@ -48,6 +48,15 @@ PATH_SAFE = ":@!$&'()*+,;="
 
 log = logging.getLogger("bot.timer_service")
 
+
+def conversation_path_segment(conversation_id: str) -> str:
+    """The id as one URL path segment: '/', '%', non-ASCII and the like percent-encoded (the Rasa
+    server decodes them: bot/rasa/guards.py), the characters a path allows kept as they are, and
+    "." / ".." encoded so that no HTTP client takes them for a step up the path."""
+    segment = quote(conversation_id, safe=PATH_SAFE)
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
+
+
 metadata = MetaData()
 
 # One row per reminder ever acted on. status: claimed (being sent), sent, failed (will be retried),
@@ -94,8 +103,7 @@ class RasaTrigger:
         self._http = requests.Session()
 
     def __call__(self, conversation_id: str, kind: ReminderKind) -> SendResult:
-        # Sanic 21.12 does not decode path parameters: keep every character a URL path allows as it is.
-        url = f"{self.base_url}/conversations/{quote(conversation_id, safe=PATH_SAFE)}/trigger_intent"
+        url = f"{self.base_url}/conversations/{conversation_path_segment(conversation_id)}/trigger_intent"
         params = {"output_channel": "latest"}
         if self.token:
             params["token"] = self.token

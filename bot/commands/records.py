@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 import unicodedata
@@ -25,6 +26,12 @@ from bot.records import RECORD_FIELDS, ConsultationStore
 
 FORMATS = ("json", "csv")
 DEMAND_WIDTH = 30
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNSAFE_IN_CELLS = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
+_UNSAFE_ON_TERMINAL = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
+# ESC [ … final byte (CSI), ESC ] … BEL or ESC \\ (OSC), ESC + one character (the rest)
+_TERMINAL_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|\x9b[0-?]*[ -/]*[@-~]")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 class CommandError(Exception):
@@ -175,12 +182,26 @@ def _cell(name: str, value: Any) -> str:
     if value is None:
         return ""
     if name == "messages":
-        return "\n".join(f"{m['sent_at']} {m['text']}" for m in value)
+        return _spreadsheet_safe("\n".join(f"{m['sent_at']} {m['text']}" for m in value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return "|".join(value)
-    return str(value)
+        return _spreadsheet_safe("|".join(value))
+    return _spreadsheet_safe(str(value))
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: control and bidi-override characters (NUL, ESC,
+    U+202E …; not the line breaks and tabs inside a cell) become U+FFFD, and a cell that a
+    spreadsheet would run as a formula (= + - @, also full-width, or a leading tab or CR) gets a
+    leading apostrophe. JSON export keeps the text exactly."""
+    text = _UNSAFE_IN_CELLS.sub("\ufffd", text)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _printable(text: str) -> str:
+    """One line for the terminal: escape sequences dropped, other control characters as spaces."""
+    return _UNSAFE_ON_TERMINAL.sub(" ", _TERMINAL_ESCAPES.sub("", text))
 
 
 def _render_csv(records: list[dict]) -> bytes:
@@ -200,14 +221,14 @@ def _table(records: list[dict]) -> str:
     header = ["ID", "開始(UTC)", "状態", "場面", "判断", "要求（マスク済み）"]
     rows = [header]
     for r in records:
-        demand = " ".join(mask_personal_data(r["demand"] or "").split())
+        demand = " ".join(_printable(mask_personal_data(r["demand"] or "")).split())
         if len(demand) > DEMAND_WIDTH:
             demand = demand[: DEMAND_WIDTH - 1] + "…"
         rows.append(
             [
                 str(r["id"]),
                 datetime.fromisoformat(r["started_at"]).strftime("%Y-%m-%d %H:%M"),
-                r["status"],
+                _printable(r["status"]),
                 SituationChannel(r["situation_channel"]).label if r["situation_channel"] else "-",
                 Verdict(r["verdict"]).label if r["verdict"] else "-",
                 demand or "-",

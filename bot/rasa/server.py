@@ -15,6 +15,8 @@ from __future__ import annotations
 import sys
 from typing import Any, Dict
 
+from bot.rasa import guards
+
 
 def validate_action_replies_with_one_validator() -> None:
     """Rasa checks every action-server reply with `jsonschema.validate()`, which first checks the
@@ -81,6 +83,7 @@ def load_tensorflow_models_for_prediction() -> None:
 def main() -> None:
     validate_action_replies_with_one_validator()
     load_tensorflow_models_for_prediction()
+    guards.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"
