@@ -15,11 +15,14 @@ from bot.codes import (
     DEPENDS_ON_VALIDITY,
     Behavior,
     Coded,
+    DemandBasis,
+    DepartureStep,
     Escalation,
     HarassmentType,
     LegalRisk,
     SituationChannel,
     Verdict,
+    WarningLevel,
 )
 
 # The first axis: is the demand valid? "invalid" = no fault on our side or unrelated to us.
@@ -81,6 +84,10 @@ def _channel(field: str, value: Any) -> SituationChannel | None:
     return None if value is None else _code(SituationChannel, field, value)
 
 
+def _optional_code(enum: type[Coded]) -> Callable[[str, Any], Any]:
+    return lambda field, value: None if value is None else _code(enum, field, value)
+
+
 def _minutes(field: str, value: Any) -> int | None:
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
         raise FactsError(
@@ -98,6 +105,21 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "elapsed_minutes": _minutes,
     "refused_to_leave": _flag,
     "danger": _flag,
+    "demand_basis": _optional_code(DemandBasis),
+    "money_demanded": _optional_flag,
+    "warnings_given": _optional_code(WarningLevel),
+    "conduct_continued": _optional_flag,
+    "deadlock": _optional_flag,
+    "departure_step": _optional_code(DepartureStep),
+    "public": _optional_flag,
+    "injured": _flag,
+    "property_damaged": _flag,
+    "self_harm": _flag,
+    "vulnerable": _flag,
+    "police_called": _flag,
+    "identified": _optional_flag,
+    "recorded": _optional_flag,
+    "alone": _optional_flag,
 }
 
 
@@ -112,7 +134,24 @@ class Facts:
     ongoing: bool = False
     elapsed_minutes: int | None = None
     refused_to_leave: bool = False  # asked to leave and still there
-    danger: bool = False
+    danger: bool = False  # violence, a weapon or danger to someone now
+    # The demand axis as the guidance defines it; None: derived from our_fault / demand_related.
+    demand_basis: DemandBasis | None = None
+    money_demanded: bool | None = None  # the demand is for money or goods (恐喝 needs it)
+    # The means: how far 注意 → 警告 → 中止 has gone, and whether the conduct went on after it.
+    warnings_given: WarningLevel | None = None
+    conduct_continued: bool | None = None
+    deadlock: bool | None = None  # the same point repeated after our explanation (膠着)
+    departure_step: DepartureStep | None = None  # the Tokyo sequence for refusal to leave
+    public: bool | None = None  # said or posted where others see it (名誉毀損・侮辱 need it)
+    injured: bool = False  # someone of ours was hurt
+    property_damaged: bool = False  # the office's or staff's property was damaged
+    self_harm: bool = False  # the customer speaks of harming or killing themselves
+    vulnerable: bool = False  # signs of confusion, dementia or loneliness behind the talk
+    police_called: bool = False
+    identified: bool | None = None  # the customer's name and contact are known
+    recorded: bool | None = None  # a recording or notes are being kept
+    alone: bool | None = None  # the employee is dealing with it alone
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Facts":
