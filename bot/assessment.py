@@ -317,8 +317,9 @@ def _case(facts: Facts, limit: int) -> _Case:
     past_final = stays and step in (DepartureStep.FINAL_WARNING, DepartureStep.POLICE_CALLED)
     public = facts.public if facts.public is not None else facts.channel is SituationChannel.SNS
     threat_to_expose = Behavior.SNS_EXPOSURE in conduct and not public
+    invalid_claim = validity is DemandValidity.INVALID and bool(conduct & DEPENDS_ON_VALIDITY)
     serious = bool(immediate or conduct & CRIMINAL_CONDUCT or facts.danger or facts.injured
-                   or facts.property_damaged or stays or restraint)
+                   or facts.property_damaged or stays or restraint or invalid_claim)
     counts = caution if (continued or serious) else frozenset()
     live_harm = facts.ongoing and bool(conduct & _HARM or facts.injured or facts.property_damaged)
     return _Case(
@@ -426,9 +427,9 @@ def _legal_risks(case: _Case, verdict: Verdict) -> tuple[LegalRisk, ...]:
         found.add(LegalRisk.INJURY)
     if Behavior.THREAT in counted or case.threat_to_expose:
         found.add(LegalRisk.INTIMIDATION_CRIME)
-    owed_apology = Behavior.APOLOGY_DEMAND in counted and case.validity is not DemandValidity.VALID
-    if force and (Behavior.DOGEZA_DEMAND in counted or owed_apology
-                  or (Behavior.APOLOGY_DEMAND in facts.behaviors and case.validity is DemandValidity.INVALID)):
+    # An apology owed for our own fault is not coerced; a bare demand is not 強要 without 暴行・脅迫.
+    unowed_apology = Behavior.APOLOGY_DEMAND in facts.behaviors and case.validity is DemandValidity.INVALID
+    if force and (Behavior.DOGEZA_DEMAND in counted or unowed_apology):
         found.add(LegalRisk.COERCION)
     if force and facts.money_demanded is True:
         found.add(LegalRisk.EXTORTION)
