@@ -391,6 +391,9 @@ _HANDOVER_ASKS: tuple[tuple[Route, str], ...] = (
 )
 
 
+_DEMAND_CHARS = 20  # the record keeps the exact words; the hand-over only needs the gist
+
+
 def handover_summary(facts: Facts, assessment: Assessment, record: Mapping[str, Any]) -> str:
     """A short text for the supervisor (二次対応), to forward in one tap; no customer details."""
     channel = facts.channel.label if facts.channel else "場所不明"
@@ -403,7 +406,7 @@ def handover_summary(facts: Facts, assessment: Assessment, record: Mapping[str, 
     if wanted:
         demand_line = f"・要求：{wanted}"
     elif demand:
-        demand_line = "・要求：" + (demand if len(demand) <= 30 else demand[:30] + "…")
+        demand_line = "・要求：" + (demand if len(demand) <= _DEMAND_CHARS else demand[:_DEMAND_CHARS] + "…")
     else:
         demand_line = "・要求：未確認"
     lines = [f"【二次対応のお願い】相談記録{number}{department}", f"・{channel}／{when}{minutes}", demand_line]

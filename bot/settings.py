@@ -75,10 +75,14 @@ def load_organization(path: str | None = None) -> OrganizationSettings:
     return parse_organization(raw)
 
 
+def phrases_file() -> Path:
+    return Path(os.environ.get("PHRASES_FILE") or DEFAULT_PHRASES_FILE)
+
+
 @lru_cache(maxsize=4)
 def load_phrases(path: str | None = None) -> PhraseLibrary:
     """The phrase library (PHRASES_FILE, else phrases.yml), checked once per path; PhraseFileError names file and line."""
-    return read_phrase_file(Path(path or os.environ.get("PHRASES_FILE") or DEFAULT_PHRASES_FILE))
+    return read_phrase_file(Path(path) if path else phrases_file())
 
 
 def database_url() -> str:
