@@ -27,6 +27,7 @@ from bot.codes import (
     HarassmentType,
     LegalRisk,
     Route,
+    Situation,
     SituationChannel,
     Verdict,
     WarningLevel,
@@ -187,6 +188,7 @@ class Assessment:
     next_warning: WarningLevel | None = None  # the next step of 注意 → 警告 → 中止 to give now
     next_departure_step: DepartureStep | None = None  # the next step of the Tokyo sequence
     follow_up: tuple[str, ...] = ()  # afterwards: 出入禁止, a lawyer's letter, sharing with the desk
+    situation: Situation | None = None  # what the employee most likely needs words for now (phrases.yml)
 
     @property
     def now(self) -> tuple[str, ...]:
@@ -210,6 +212,7 @@ class Assessment:
             "reasons": list(self.reasons),
             "steps": list(self.steps),
             "follow_up": list(self.follow_up),
+            "situation": self.situation and self.situation.value,
             "time_limit_minutes": self.time_limit_minutes,
             "over_time_limit": self.over_time_limit,
         }
@@ -355,6 +358,7 @@ def assess(facts: Facts, time_limit_minutes: int = 30) -> Assessment:
         next_warning=next_warning,
         next_departure_step=next_departure,
         follow_up=_follow_up(case, verdict),
+        situation=_situation_now(case, verdict, routes, next_warning, next_departure),
     )
 
 
@@ -520,6 +524,58 @@ def _next_departure_step(case: _Case, routes: tuple[Route, ...]) -> DepartureSte
     if not case.stays and _later(_DEPARTURE_ORDER, step, DepartureStep.ASKED_TO_STOP):
         return None  # they left
     return _DEPARTURE_ORDER[_DEPARTURE_ORDER.index(step) + 1]
+
+
+_WARNING_SITUATIONS: dict[WarningLevel, Situation] = {
+    WarningLevel.ASKED_TO_STOP: Situation.ASK_TO_STOP,
+    WarningLevel.WARNED: Situation.WARNING,
+    WarningLevel.TOLD_RESPONSE_ENDS: Situation.RESPONSE_ENDS,
+}
+_DEPARTURE_SITUATIONS: dict[DepartureStep, Situation] = {
+    DepartureStep.ASKED_TO_STOP: Situation.ASK_TO_STOP,
+    DepartureStep.ORDERED_TO_LEAVE: Situation.ORDER_TO_LEAVE,
+    DepartureStep.FINAL_WARNING: Situation.FINAL_WARNING,
+}
+# A first request to stop, in the words that fit the remark.
+_FIRST_REQUEST: tuple[tuple[Behavior, Situation], ...] = (
+    (Behavior.SEXUAL, Situation.SEXUAL_REMARK),
+    (Behavior.DOGEZA_DEMAND, Situation.DOGEZA_DEMAND),
+)
+
+
+def _situation_now(
+    case: _Case,
+    verdict: Verdict,
+    routes: tuple[Route, ...],
+    next_warning: WarningLevel | None,
+    next_departure: DepartureStep | None,
+) -> Situation | None:
+    """What the employee most likely needs words for right now; None after the fact, in writing or in danger."""
+    facts = case.facts
+    if not facts.ongoing or facts.channel in REMOTE_CHANNELS or Route.EMERGENCY in routes:
+        return None
+    if Route.PROTECT_LIFE in routes:
+        return Situation.SELF_HARM
+    if next_departure in _DEPARTURE_SITUATIONS:
+        return _DEPARTURE_SITUATIONS[next_departure]
+    if next_warning is WarningLevel.ASKED_TO_STOP:
+        return next((situation for behavior, situation in _FIRST_REQUEST if behavior in facts.behaviors),
+                    Situation.ASK_TO_STOP)
+    if next_warning is not None:
+        return _WARNING_SITUATIONS[next_warning]
+    if Route.VULNERABLE_CALLER in routes:
+        return Situation.GENTLE_CLOSE
+    if case.over:
+        if verdict is Verdict.HARASSMENT:
+            return Situation.END_CALL if facts.channel is SituationChannel.PHONE else Situation.RESPONSE_ENDS
+        return Situation.CLOSE_OVERLONG
+    if Route.REASONABLE_ACCOMMODATION in routes:
+        return Situation.REASONABLE_ACCOMMODATION
+    if Route.OPINION in routes:
+        return Situation.OPINION_THANKS
+    if case.basis is DemandBasis.OUR_FAULT:
+        return Situation.CLEAR_APOLOGY
+    return None
 
 
 def _labels(behaviors: frozenset[Behavior]) -> str:
@@ -717,6 +773,8 @@ def _steps(
     elif verdict is Verdict.CAUTION:
         if case.validity is DemandValidity.VALID:
             steps.append("要求の正当な部分には、落ち着いて誠実に対応してください。")
+        elif case.validity is DemandValidity.INVALID:
+            steps.append("応じられないことは「いたしかねます」と丁寧に伝えてください。")
         steps += ["お願いの後も続くかどうかを、言葉どおりメモしてください。",
                   "続くようなら、近くの上司に来てもらってください。"]
     elif verdict is Verdict.GRAY and not (facts.self_harm and facts.ongoing):
