@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from bot.assessment import REMOTE_CHANNELS, Assessment, Facts, legal_notes
+from bot.advice import legal_notes
+from bot.assessment import Assessment, Facts
 from bot.codes import (
     DETAILS_INTENT,
     HANDOVER_INTENT,
+    REMOTE_CHANNELS,
     Behavior,
     DemandBasis,
     DepartureStep,
@@ -205,9 +207,13 @@ def judgement(
     lines += [f"{_CIRCLED[number]}{step.removesuffix('。')}" for number, step in enumerate(assessment.now)]
     if assessment.situation is not None:
         lines.append("言い方：" + _library(phrases).text(assessment.situation, channel))
+    if assessment.verdict is Verdict.CRIMINAL and assessment.legal_risks:
+        labels = "、".join(risk.label for risk in assessment.legal_risks)
+        lines.append(f"犯罪の可能性：{labels}（成立するかは警察が判断します）")
     if assessment.verdict in (Verdict.HARASSMENT, Verdict.CRIMINAL):
         lines.append("あなたが悪いわけではありません。")
-    buttons = (DETAILS_BUTTON, HANDOVER_BUTTON, *NEXT_STEP_BUTTONS[1:]) if ongoing else (DETAILS_BUTTON, *NEXT_STEP_BUTTONS[1:])
+    handover = (HANDOVER_BUTTON,) if ongoing else ()
+    buttons = (DETAILS_BUTTON, *handover, *NEXT_STEP_BUTTONS[1:])
     return Reply("\n".join(lines), buttons)
 
 

@@ -59,7 +59,9 @@ def parse_organization(raw: dict) -> OrganizationSettings:
         except ValueError as error:
             raise SettingsError(f"organization.yml: contacts: {error}") from None
         if escalation in FIXED_NUMBERS:
-            raise SettingsError(f"organization.yml: contacts.{code}: 110, 119 and #9110 are fixed numbers, not settings")
+            raise SettingsError(
+                f"organization.yml: contacts.{code}: 110, 119 and #9110 are fixed numbers, not settings"
+            )
         if not isinstance(entry, dict) or not entry.get("name"):
             raise SettingsError(f"organization.yml: contacts.{code}.name is required")
         contacts[escalation] = Contact(
@@ -87,7 +89,10 @@ def phrases_file() -> Path:
 
 @lru_cache(maxsize=4)
 def load_phrases(path: str | None = None) -> PhraseLibrary:
-    """The phrase library (PHRASES_FILE, else phrases.yml), checked once per path; PhraseFileError names file and line."""
+    """The phrase library (PHRASES_FILE, else phrases.yml), checked once per path.
+
+    PhraseFileError names the file and line of the first problem.
+    """
     return read_phrase_file(Path(path) if path else phrases_file())
 
 

@@ -15,7 +15,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="フレーズ集（phrases.yml）を検査します",
         description="フレーズ集を読み込んで検査し、場面ごとの件数を表示します。誤りはファイル名と行番号つきで示します。",
     )
-    parser.add_argument("--file", type=Path, metavar="PATH", help=f"検査するファイル（省略時は PHRASES_FILE か {DEFAULT_PHRASES_FILE.name}）")
+    parser.add_argument(
+        "--file", type=Path, metavar="PATH",
+        help=f"検査するファイル（省略時は PHRASES_FILE か {DEFAULT_PHRASES_FILE.name}）",
+    )
     parser.set_defaults(handler=run)
 
 
