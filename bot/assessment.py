@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot import wording
-from bot.wording import LEGAL_NOTES, legal_notes
+from bot import advice
+from bot.advice import LEGAL_NOTES, legal_notes
 from bot.codes import (
     ALWAYS_UNACCEPTABLE,
     CAUTION_FIRST,
@@ -124,7 +124,7 @@ def validity_of(basis: DemandBasis) -> DemandValidity:
 
 @dataclass(frozen=True)
 class Case:
-    """What the rules derive from the facts before wording anything (bot/wording.py words it)."""
+    """What the rules derive from the facts before wording anything (bot/advice.py words it)."""
 
     facts: Facts
     basis: DemandBasis
@@ -199,8 +199,8 @@ def assess(facts: Facts, time_limit_minutes: int = 30) -> Assessment:
         types=_types(case, verdict),
         legal_risks=risks,
         escalations=escalations,
-        reasons=wording.reasons_for(case, verdict),
-        steps=wording.steps_for(case, verdict, escalations, routes, next_warning, next_departure),
+        reasons=advice.reasons_for(case, verdict),
+        steps=advice.steps_for(case, verdict, escalations, routes, next_warning, next_departure),
         time_limit_minutes=time_limit_minutes,
         over_time_limit=case.over,
         demand_basis=case.basis,
@@ -208,7 +208,7 @@ def assess(facts: Facts, time_limit_minutes: int = 30) -> Assessment:
         routes=routes,
         next_warning=next_warning,
         next_departure_step=next_departure,
-        follow_up=wording.follow_up_for(case, verdict),
+        follow_up=advice.follow_up_for(case, verdict),
         situation=_situation_now(case, verdict, routes, next_warning, next_departure),
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from bot.wording import legal_notes
+from bot.advice import legal_notes
 from bot.assessment import Assessment, Facts
 from bot.codes import (
     DETAILS_INTENT,
