@@ -72,6 +72,17 @@ def parse_organization(raw: dict) -> OrganizationSettings:
     )
 
 
+@lru_cache(maxsize=4)
+def load_organization(path: str | None = None) -> OrganizationSettings:
+    """Read the settings file once per path (ORGANIZATION_FILE, else organization.yml)."""
+    file = Path(path or os.environ.get("ORGANIZATION_FILE") or DEFAULT_ORGANIZATION_FILE)
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"settings file not found: {file}") from None
+    return parse_organization(raw)
+
+
 def phrases_file() -> Path:
     return Path(os.environ.get("PHRASES_FILE") or DEFAULT_PHRASES_FILE)
 
@@ -83,17 +94,6 @@ def load_phrases(path: str | None = None) -> PhraseLibrary:
     PhraseFileError names the file and line of the first problem.
     """
     return read_phrase_file(Path(path) if path else phrases_file())
-
-
-@lru_cache(maxsize=4)
-def load_organization(path: str | None = None) -> OrganizationSettings:
-    """Read the settings file once per path (ORGANIZATION_FILE, else organization.yml)."""
-    file = Path(path or os.environ.get("ORGANIZATION_FILE") or DEFAULT_ORGANIZATION_FILE)
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingsError(f"settings file not found: {file}") from None
-    return parse_organization(raw)
 
 
 def database_url() -> str:
