@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/consultation.tar.gz
 SPACY_MODEL := models/ja_ginza_tokens
-MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) bot/rasa/nlu_components.py bot/lexicon.py bot/rasa/spacy_model.py
+# what the model is trained from: bot/rasa/model_inputs.txt (stdlib only, so any python3 can list it)
+MODEL_INPUTS := $(shell python3 -m bot.rasa.training --print-inputs)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
@@ -50,7 +51,7 @@ $(SPACY_MODEL)/meta.json: bot/rasa/spacy_model.py $(VENV)/.installed
 	$(BIN)/python -m bot.rasa.spacy_model $(SPACY_MODEL)
 
 $(MODEL): $(MODEL_INPUTS) $(VENV)/.installed | $(SPACY_MODEL)/meta.json
-	$(BIN)/python -m bench.training --config config.yml --domain domain.yml --data data --model $(MODEL)
+	$(BIN)/python -m bot.rasa.training --model $(MODEL)
 
 validate: install
 	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
