@@ -144,10 +144,6 @@ class Cluster:
             self.rasa.append(server)
         self.wait_until_up([self.actions, *self.rasa])
 
-    def restart(self, server: Server) -> None:
-        server.start(self.env)
-        self.wait_until_up([server])
-
     def wait_until_up(self, servers: List[Server]) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         waiting = list(servers)

@@ -49,13 +49,22 @@ class Turn:
 
 @dataclass
 class Conversation:
+    index: int  # of its script (script(index))
     sender: str
     messages: List[str]
     turns: List[Turn]
 
 
+SCRIPT_KINDS = 6  # script(i) depends on i % 6: which script, and 3, 4 or 5 of its turns
+
+
 def script(index: int) -> List[str]:
     return SCRIPTS[index % len(SCRIPTS)][: 3 + index % 3]
+
+
+def five_turns(i: int) -> int:
+    """The index of the i-th script of five turns (the fault tests send all of them)."""
+    return 2 + 3 * i
 
 
 def send(server: Server, sender: str, message: str) -> Turn:
@@ -68,9 +77,18 @@ def send(server: Server, sender: str, message: str) -> Turn:
                 [(reply.get("custom") or {}).get("kasuhara") for reply in replies])
 
 
-def converse(sender: str, messages: List[str], route: Callable[[int], Server]) -> Conversation:
-    """Sends the messages in order, each to the server `route(turn index)` names, waiting for each reply."""
-    return Conversation(sender, messages, [send(route(i), sender, message) for i, message in enumerate(messages)])
+def converse(index: int, sender: str, route: Callable[[int], Server], turns: Optional[int] = None) -> Conversation:
+    """Sends script(index) (its first `turns` messages) in order, each to the server `route(turn
+    number)` names, waiting for each reply."""
+    messages = script(index)[:turns]
+    return Conversation(index, sender, messages, [send(route(i), sender, m) for i, m in enumerate(messages)])
+
+
+def go_on(conversation: Conversation, route: Callable[[int], Server]) -> None:
+    """Sends the rest of the conversation's script, turn by turn, to `route(turn number)`."""
+    for message in script(conversation.index)[len(conversation.messages):]:
+        conversation.turns.append(send(route(len(conversation.messages)), conversation.sender, message))
+        conversation.messages.append(message)
 
 
 def turn_events(cluster: Cluster, sender: str) -> List[dict]:
@@ -112,32 +130,33 @@ class Reference:
     record: dict
 
 
-def check(cluster: Cluster, conversation: Conversation, reference: Reference) -> None:
-    """The conversation as stored and answered is the reference's, turn for turn, and recorded once."""
+def check(cluster: Cluster, conversation: Conversation, references: Dict[int, Reference]) -> None:
+    """The conversation as stored and answered is its reference's, turn for turn, and recorded once."""
     sender, messages = conversation.sender, conversation.messages
+    assert messages == script(conversation.index), f"{sender}: not sent in full"
+    reference = references[conversation.index % SCRIPT_KINDS]
     assert [t.status for t in conversation.turns] == [200] * len(messages), (sender, conversation.turns)
     for turn in conversation.turns:
         assert turn.payloads and all(p is not None for p in turn.payloads), (sender, turn)
-    assert [t.payloads for t in conversation.turns] == reference.payloads[: len(messages)], sender
+    assert [t.payloads for t in conversation.turns] == reference.payloads, sender
     stored = turn_events(cluster, sender)
     assert [t["text"] for t in stored] == messages, f"{sender}: the tracker does not hold each message once, in order"
-    assert stored == reference.turns[: len(messages)], sender
+    assert stored == reference.turns, sender
     record = record_of(cluster, sender)
     assert record["messages"] == messages, f"{sender}: the record does not hold each message once, in order"
     assert comparable(record) == comparable(reference.record), sender
 
 
-def references(cluster: Cluster, lengths: List[int]) -> Dict[int, Dict[int, Reference]]:
-    """For each script and each length, the conversation sent to the first server alone."""
-    out: Dict[int, Dict[int, Reference]] = {}
-    for index in range(len(SCRIPTS)):
-        out[index] = {}
-        for length in lengths:
-            sender = f"reference-{index}-{length}"
-            conversation = converse(sender, SCRIPTS[index][:length], lambda _: cluster.rasa[0])
-            assert [t.status for t in conversation.turns] == [200] * length, cluster.log_tail(cluster.rasa[0])
-            out[index][length] = Reference(turn_events(cluster, sender), [t.payloads for t in conversation.turns],
-                                           record_of(cluster, sender))
+def references(cluster: Cluster) -> Dict[int, Reference]:
+    """Every distinct script (script(i) depends on i % SCRIPT_KINDS) sent to the first server alone."""
+    out: Dict[int, Reference] = {}
+    with ThreadPoolExecutor(max_workers=SCRIPT_KINDS) as pool:
+        sent = list(pool.map(lambda i: converse(i, f"reference-{i}", lambda _: cluster.rasa[0]), range(SCRIPT_KINDS)))
+    for index, conversation in enumerate(sent):
+        assert [t.status for t in conversation.turns] == [200] * len(conversation.messages), \
+            cluster.log_tail(cluster.rasa[0])
+        out[index] = Reference(turn_events(cluster, conversation.sender), [t.payloads for t in conversation.turns],
+                               record_of(cluster, conversation.sender))
     return out
 
 
@@ -174,7 +193,7 @@ def upstreams(access_log, since: int = 0) -> List[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def reference(cluster):
-    return references(cluster, [3, 4, 5])
+    return references(cluster)
 
 
 def test_the_cluster_runs_the_production_profile(cluster, reference):
@@ -189,44 +208,37 @@ def test_the_cluster_runs_the_production_profile(cluster, reference):
 def test_fifty_conversations_alternating_between_two_servers_are_coherent_and_recorded_once(cluster, reference):
     def run(index: int) -> Conversation:
         # conversation i starts on server i % 2, and every turn goes to the other server
-        return converse(f"replica-{index:03d}", script(index), lambda turn: cluster.rasa[(index + turn) % 2])
+        return converse(index, f"replica-{index:03d}", lambda turn: cluster.rasa[(index + turn) % 2])
 
     with ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
         conversations = list(pool.map(run, range(CONVERSATIONS)))
 
-    for index, conversation in enumerate(conversations):
+    assert sorted({len(c.messages) for c in conversations}) == [3, 4, 5]
+    for conversation in conversations:
         served = [t.server for t in conversation.turns]
         assert all(a != b for a, b in zip(served, served[1:])), served
-        check(cluster, conversation, reference[index % len(SCRIPTS)][len(conversation.messages)])
-    senders = [c.sender for c in conversations]
+        check(cluster, conversation, reference)
     counts = cluster.query("SELECT conversation_id, count(*) FROM consultations WHERE conversation_id LIKE 'replica-%' "
                            "GROUP BY conversation_id")
-    assert sorted(counts) == [(sender, 1) for sender in sorted(senders)]
+    assert sorted(counts) == sorted((c.sender, 1) for c in conversations)
 
 
-def _half_way(cluster: Cluster, prefix: str, count: int, turns: int = 2) -> List[Conversation]:
-    """`count` conversations whose first `turns` turns alternate between the servers."""
-    return [converse(f"{prefix}-{i}", script(2 + i * 3)[:turns], lambda t, i=i: cluster.rasa[(i + t) % 2])
+def half_way(cluster: Cluster, prefix: str, count: int) -> List[Conversation]:
+    """`count` conversations of five turns whose first two alternate between the servers."""
+    return [converse(five_turns(i), f"{prefix}-{i}", lambda t, i=i: cluster.rasa[(five_turns(i) + t) % 2], turns=2)
             for i in range(count)]
 
 
-def _go_on(cluster: Cluster, started: List[Conversation], route: Callable[[int, int], Server]) -> None:
-    """Sends the rest of each conversation's script (5 turns in all), turn by turn."""
-    for i, conversation in enumerate(started):
-        rest = script(2 + i * 3)[len(conversation.messages):]
-        for message in rest:
-            position = len(conversation.messages)
-            conversation.turns.append(send(route(i, position), conversation.sender, message))
-            conversation.messages.append(message)
+def alternating(cluster: Cluster, conversation: Conversation) -> Callable[[int], Server]:
+    return lambda turn: cluster.rasa[(conversation.index + turn) % 2]
 
 
 def test_nginx_round_robin_over_tls_publishes_the_channels_only(cluster, reference, balancer):
     """deploy/nginx/kasuhara.conf, run: each turn to the next server, every conversation coherent,
     the web chat's websocket upgraded, Rasa's HTTP API not reachable through it."""
     server, access_log = balancer
-    conversations = [converse(f"nginx-{i}", script(2 + i * 3), lambda _: server) for i in range(4)]
-    for i, conversation in enumerate(conversations):
-        check(cluster, conversation, reference[(2 + i * 3) % len(SCRIPTS)][5])
+    for i in range(4):
+        check(cluster, converse(five_turns(i), f"nginx-{i}", lambda _: server), reference)
     served = upstreams(access_log)
     addresses = {s.health_url.removeprefix("http://") for s in cluster.rasa}
     assert {address for address, _ in served} == addresses and all(status == "200" for _, status in served)
@@ -252,19 +264,19 @@ def test_nginx_round_robin_over_tls_publishes_the_channels_only(cluster, referen
     "Passes with pool_pre_ping on the tracker store's engine (bot/rasa/tracker_store.py, checked "
     "here with that change); remove this mark then."))
 def test_postgres_connections_dropped_the_next_turn_goes_on(cluster, reference):
-    started = _half_way(cluster, "pg-fault", 4)
-    assert cluster.terminate_database_connections() > 0
-    _go_on(cluster, started, lambda i, t: cluster.rasa[(i + t) % 2])
-    for i, conversation in enumerate(started):
-        check(cluster, conversation, reference[(2 + i * 3) % len(SCRIPTS)][5])
+    started = half_way(cluster, "pg-fault", 4)
+    assert cluster.terminate_database_connections() >= 3  # both Rasa servers' and the action server's
+    for conversation in started:
+        go_on(conversation, alternating(cluster, conversation))
+        check(cluster, conversation, reference)
 
 
 def test_lock_store_connections_killed_the_next_turn_goes_on(cluster, reference):
-    started = _half_way(cluster, "redis-fault", 4)
-    assert cluster.kill_lock_store_connections() > 0  # both Rasa servers' connections
-    _go_on(cluster, started, lambda i, t: cluster.rasa[(i + t) % 2])
-    for i, conversation in enumerate(started):
-        check(cluster, conversation, reference[(2 + i * 3) % len(SCRIPTS)][5])
+    started = half_way(cluster, "redis-fault", 4)
+    assert cluster.kill_lock_store_connections() >= 2  # both Rasa servers'
+    for conversation in started:
+        go_on(conversation, alternating(cluster, conversation))
+        check(cluster, conversation, reference)
 
 
 def test_a_server_killed_mid_conversation_loses_nothing(cluster, reference, balancer):
@@ -272,24 +284,25 @@ def test_a_server_killed_mid_conversation_loses_nothing(cluster, reference, bala
     directly, and through nginx, which skips the dead server — and after its restart on both."""
     first, second = cluster.rasa
     nginx, access_log = balancer
-    through_nginx = _half_way(cluster, "kill-nginx", 2)
-    before_kill = _half_way(cluster, "kill-a", 4)
-    after_restart = _half_way(cluster, "kill-b", 4)
+    through_nginx = half_way(cluster, "kill-nginx", 2)
+    directly = half_way(cluster, "kill-a", 4)
+    after_restart = half_way(cluster, "kill-b", 4)
     second.kill_9()
     with pytest.raises(requests.ConnectionError):
         send(second, "kill-a-0", "/affirm")  # nothing answers there any more (and nothing was stored)
 
-    _go_on(cluster, before_kill, lambda i, t: first)
-    for i, conversation in enumerate(before_kill):
-        check(cluster, conversation, reference[(2 + i * 3) % len(SCRIPTS)][5])
     logged = len(access_log.read_text(encoding="utf-8").splitlines())
-    _go_on(cluster, through_nginx, lambda i, t: nginx)
-    for i, conversation in enumerate(through_nginx):
-        check(cluster, conversation, reference[(2 + i * 3) % len(SCRIPTS)][5])
+    for conversation in through_nginx:
+        go_on(conversation, lambda _: nginx)
+        check(cluster, conversation, reference)
     answered = [address for address, status in upstreams(access_log, logged) if status == "200"]
     assert set(answered) == {first.health_url.removeprefix("http://")} and len(answered) == 6
 
-    cluster.restart(second)
-    _go_on(cluster, after_restart, lambda i, t: cluster.rasa[(i + t) % 2])
-    for i, conversation in enumerate(after_restart):
-        check(cluster, conversation, reference[(2 + i * 3) % len(SCRIPTS)][5])
+    second.start(cluster.env)  # the restart loads the model while the others go on
+    for conversation in directly:
+        go_on(conversation, lambda _: first)
+        check(cluster, conversation, reference)
+    cluster.wait_until_up([second])
+    for conversation in after_restart:
+        go_on(conversation, alternating(cluster, conversation))
+        check(cluster, conversation, reference)
