@@ -1,5 +1,7 @@
 # make run   — set up (virtualenv, install, train if needed) and start the bot on localhost
 # make test  — the whole test suite (installs and trains first when needed)
+# make test-scale — two Rasa servers + an action server on PostgreSQL and Redis behind nginx: replicas
+#              and faults (tests/scale; needs PostgreSQL and Redis on 127.0.0.1; a few minutes)
 # make bench — stock Rasa + GiNZA vs. config.yml: trains into bench/work/, serves both on 127.0.0.1,
 #              writes bench/results.md, results.json, latency.png (not part of make test; ~10-20 min)
 SHELL := /bin/bash
@@ -7,11 +9,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/consultation.tar.gz
 SPACY_MODEL := models/ja_ginza_tokens
-MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) bot/rasa/nlu_components.py bot/lexicon.py bot/rasa/spacy_model.py
+NGINX := var/nginx/usr/sbin/nginx
+# what the model is trained from: bot/rasa/model_inputs.txt (stdlib only, so any python3 can list it)
+MODEL_INPUTS := $(shell python3 -m bot.rasa.training --print-inputs)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run shell test install chromium train validate test-stories test-unit bench clean
+.PHONY: run shell test test-scale nginx install chromium train validate test-stories test-unit bench clean
 
 run: install $(MODEL)
 	@scripts/run.sh server
@@ -50,13 +54,27 @@ $(SPACY_MODEL)/meta.json: bot/rasa/spacy_model.py $(VENV)/.installed
 	$(BIN)/python -m bot.rasa.spacy_model $(SPACY_MODEL)
 
 $(MODEL): $(MODEL_INPUTS) $(VENV)/.installed | $(SPACY_MODEL)/meta.json
-	$(BIN)/python -m bench.training --config config.yml --domain domain.yml --data data --model $(MODEL)
+	$(BIN)/python -m bot.rasa.training --model $(MODEL)
 
 validate: install
 	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
 
 test-unit: install $(MODEL)
 	$(BIN)/pytest -q
+
+# tests/scale: marked `scale`, so that plain pytest (make test) leaves them out
+test-scale: install $(MODEL) $(NGINX)
+	$(BIN)/pytest -q -m scale tests/scale
+
+# nginx for tests/scale: Debian's package unpacked under var/ (no service started, nothing
+# installed system-wide); the test runs it as the invoking user on loopback ports
+nginx: $(NGINX)
+
+$(NGINX):
+	@mkdir -p var/nginx
+	cd var/nginx && { apt-get download nginx 2>/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update && apt-get download nginx; }; } \
+	  && dpkg-deb -x nginx_*.deb . && rm nginx_*.deb
+	@test -x $@
 
 test-stories: install $(MODEL)
 	@scripts/run.sh test-stories

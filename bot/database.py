@@ -14,14 +14,16 @@ CREATE_ATTEMPTS = 3
 
 def engine_for(url: str) -> Engine:
     """An engine for `url`; for a SQLite file, its folder is created and writers wait for each
-    other (several processes share the file) instead of failing at once."""
+    other (several processes share the file) instead of failing at once. Pooled connections are
+    checked before use: after a PostgreSQL restart (or its connections terminated) the pool holds
+    dead ones, and the first action to use one would fail (tests/scale/test_replicas.py)."""
     parsed = make_url(url)
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": 30}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(url, future=True, connect_args=connect_args)
+    return create_engine(url, future=True, connect_args=connect_args, pool_pre_ping=True)
 
 
 def create_tables(metadata: MetaData, engine: Engine) -> None:
