@@ -10,6 +10,7 @@ environment is passed through unchanged.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import time
@@ -120,14 +121,14 @@ class Cluster:
         self.env = {
             **os.environ,
             "DATABASE_URL": self.database_url,
-            "SANIC_HOST": "127.0.0.1",  # rasa_sdk binds to 0.0.0.0 otherwise
+            "ACTION_SERVER_TOKEN": secrets.token_hex(16),  # shared by the Rasa servers and the action server
             "RASA_TELEMETRY_ENABLED": "false",
             "PYTHONUNBUFFERED": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         }
         self.actions = Server(
-            "actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+            "actions", [str(BIN / "python"), "-m", "bot.rasa.action_server", "--port", str(actions_port)],
             self.tmp / "actions.log", f"http://127.0.0.1:{actions_port}/health",
         )
         self.actions.start(self.env)
