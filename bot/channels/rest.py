@@ -37,7 +37,7 @@ from bot.text_input import InputError, UserInput, checked_input
 logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "REST_CHANNEL_TOKEN"
-MAX_BODY_BYTES = 64 * 1024  # a message of MAX_MESSAGE_CHARS, JSON-escaped, with metadata, fits easily
+MAX_BODY_BYTES = 96 * 1024  # the largest valid message and metadata, JSON-escaped, fit (a test checks)
 _BEARER = re.compile(r"^Bearer[ \t]+(\S+)[ \t]*$", re.IGNORECASE)
 
 
