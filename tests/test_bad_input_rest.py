@@ -195,3 +195,25 @@ def test_the_body_limit_leaves_room_for_the_largest_valid_message():
 
     escaped = json.dumps({"sender": "s" * 128, "message": "😡" * MAX_MESSAGE_CHARS, "metadata": {"k": "😡" * (MAX_METADATA_CHARS // 2 - 10)}})
     assert len(escaped.encode()) < MAX_BODY_BYTES
+
+
+def test_a_database_refusal_behind_the_checks_is_a_503_for_that_request_only(tmp_path, monkeypatch):
+    """The guard behind the input rules: if a sender the database cannot store got through, the
+    request gets 503 storage_error and the server answers the next one."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    from bot.text_input import UserInput
+
+    monkeypatch.setattr("bot.channels.rest.checked_input", lambda sender, text, metadata: UserInput(sender, text, {}))
+    store = SlotHandoverSQLTrackerStore(kasuhara_domain(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    the_bot = StoringBot(replies=[bot_message("はい")], tracker_store=FailSafeTrackerStore(store))
+
+    async def scenario():
+        async with ChannelServer(ProtectedRestInput.from_credentials(None), the_bot) as server:
+            refused = await post(server.url, raw=b'{"sender": "\\udfff", "message": "x"}')
+            served = await post(server.url, {"sender": "employee-1", "message": "x"})
+            return refused, served
+
+    (status, body, _), (next_status, replies, _) = run(scenario())
+    assert (status, body["error"]) == (503, "storage_error")
+    assert next_status == 200 and replies[0]["text"] == "はい"

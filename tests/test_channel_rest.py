@@ -393,7 +393,7 @@ def test_the_openapi_description_matches_the_channel():
     assert documented_codes == {code for code in documented_codes if f'"{code}"' in source}
     assert {case[2] for case in INVALID_BODIES} <= documented_codes
     operation = spec["paths"]["/webhooks/rest/webhook"]["post"]
-    assert set(operation["responses"]) == {"200", "400", "401", "413", "415", "500"}
+    assert set(operation["responses"]) == {"200", "400", "401", "413", "415", "500", "503"}
     assert set(operation["responses"]["400"]["content"]["application/json"]["examples"]) == {
         case[2] for case in INVALID_BODIES
     } | {"stream_not_supported"}

@@ -32,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.payload import reply_metadata, with_metadata
+from bot.rasa.tracker_store import TrackerStoreError
 from bot.text_input import InputError, UserInput, checked_input
 
 logger = logging.getLogger(__name__)
@@ -226,6 +227,12 @@ class ProtectedRestInput(RestInput):
 
             try:
                 slots = await self.slots_after_turn(request, sender_id)
+            except TrackerStoreError:
+                return RequestError(
+                    503,
+                    "storage_error",
+                    "会話を保存できませんでした。時間をおいて再度お試しください (the conversation could not be stored)",
+                ).response()
             except Exception:  # noqa: BLE001 - the turn is done; answer it rather than invite a resend
                 logger.exception("REST channel: could not read the tracker after the turn")
                 slots = {}
