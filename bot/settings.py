@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -75,3 +76,78 @@ def load_organization(path: str | None = None) -> OrganizationSettings:
 
 def database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+VAR_DIR = PROJECT_ROOT / "var"
+LOOPBACK_HOST_NAMES = ("localhost", "127.0.0.1", "::1")
+API_TOKEN_FILE = VAR_DIR / "rasa-api-token"
+WEBCHAT_SECRET_FILE = VAR_DIR / "webchat-session-secret"
+
+
+def secret(variable: str, generated_file: Path) -> str:
+    """The secret in the environment variable; without one, the one in `generated_file`, which the
+    first process to ask creates (random, mode 0600). Processes started together agree on it."""
+    value = (os.environ.get(variable) or "").strip()
+    if value:
+        return value
+    try:
+        return generated_file.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    generated_file.parent.mkdir(parents=True, exist_ok=True)
+    draft = generated_file.with_name(f".{generated_file.name}.{os.getpid()}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(32))
+    try:
+        os.link(draft, generated_file)  # atomic, and fails when another process was first
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return generated_file.read_text(encoding="utf-8").strip()
+
+
+def _names(value: str | None) -> tuple[str, ...]:
+    return tuple(name.strip().lower() for name in (value or "").split(",") if name.strip())
+
+
+@dataclass(frozen=True)
+class HttpApiSettings:
+    """Rasa's HTTP API (`--enable-api`): its token (RASA_AUTH_TOKEN, else none) and the host names
+    requests may carry in Host (RASA_ALLOWED_HOSTS, comma-separated; empty: the server's defaults)."""
+
+    token: str | None
+    allowed_hosts: tuple[str, ...]
+
+
+def http_api_settings() -> HttpApiSettings:
+    return HttpApiSettings(
+        token=(os.environ.get("RASA_AUTH_TOKEN") or "").strip() or None,
+        allowed_hosts=_names(os.environ.get("RASA_ALLOWED_HOSTS")),
+    )
+
+
+def rasa_api_token() -> str:
+    """The token for Rasa's HTTP API: RASA_AUTH_TOKEN, else the one generated under var/ (what the
+    server uses on loopback when none is set, bot/rasa/server.py)."""
+    return secret("RASA_AUTH_TOKEN", API_TOKEN_FILE)
+
+
+@dataclass(frozen=True)
+class WebchatSettings:
+    """The web chat: the key that signs session tokens (WEBCHAT_SESSION_SECRET, else generated under
+    var/) and the page origins socket.io accepts (WEBCHAT_ALLOWED_ORIGINS, comma-separated; default
+    the page server on loopback, WEBCHAT_PORT)."""
+
+    session_secret: str
+    allowed_origins: tuple[str, ...]
+
+
+def webchat_settings() -> WebchatSettings:
+    port = os.environ.get("WEBCHAT_PORT") or "5006"
+    origins = _names(os.environ.get("WEBCHAT_ALLOWED_ORIGINS")) or (
+        f"http://127.0.0.1:{port}",
+        f"http://localhost:{port}",
+    )
+    return WebchatSettings(secret("WEBCHAT_SESSION_SECRET", WEBCHAT_SECRET_FILE), origins)

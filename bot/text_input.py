@@ -21,7 +21,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from bot.codes import InputProblem
 
@@ -155,6 +155,20 @@ def clean_metadata(metadata: Any) -> dict[str, Any]:
     if len(json.dumps(cleaned, ensure_ascii=False, separators=(",", ":"))) > MAX_METADATA_CHARS:
         raise InputError(InputProblem.INVALID_METADATA, f"metadata must be at most {MAX_METADATA_CHARS} characters as JSON")
     return {key: value for key, value in cleaned.items() if key not in TRUSTED_METADATA_KEYS}
+
+
+def is_json_content_type(content_type: Optional[str]) -> bool:
+    """application/json (or a +json type), with no charset or UTF-8: what a browser cannot send
+    cross-site without asking first (text/plain and form types it can)."""
+    media_type, *parameters = (content_type or "").split(";")
+    media_type = media_type.strip().lower()
+    if media_type != "application/json" and not (media_type.startswith("application/") and media_type.endswith("+json")):
+        return False
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            return False
+    return True
 
 
 def checked_input(sender_id: Any, text: Any, metadata: Any = None) -> UserInput:

@@ -33,7 +33,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.payload import reply_metadata, with_metadata
 from bot.rasa.tracker_store import TrackerStoreError
-from bot.text_input import InputError, UserInput, checked_input
+from bot.text_input import InputError, UserInput, checked_input, is_json_content_type
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class RequestError(Exception):
 def parse_body(raw: bytes, content_type: Optional[str] = None) -> UserInput:
     """The request body as a checked message (bot/text_input.py); RequestError (400, 413, 415) when
     it is not one."""
-    if not _is_json_utf8(content_type):
+    if not is_json_content_type(content_type):
         raise RequestError(
             415,
             "unsupported_media_type",
@@ -97,20 +97,6 @@ def parse_body(raw: bytes, content_type: Optional[str] = None) -> UserInput:
         return checked_input(body.get("sender"), body.get("message"), body.get("metadata"))
     except InputError as error:
         raise RequestError(400, error.code, error.rest_message()) from None
-
-
-def _is_json_utf8(content_type: Optional[str]) -> bool:
-    """application/json (or a +json type), with no charset or UTF-8: what a browser cannot send
-    cross-site without asking first (text/plain and form types it can)."""
-    media_type, *parameters = (content_type or "").split(";")
-    media_type = media_type.strip().lower()
-    if media_type != "application/json" and not (media_type.startswith("application/") and media_type.endswith("+json")):
-        return False
-    for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
-            return False
-    return True
 
 
 class ProtectedRestInput(RestInput):
