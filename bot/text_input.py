@@ -111,14 +111,18 @@ def clean_message(text: Any) -> str:
     return text
 
 
+def is_sender_id(sender_id: Any) -> bool:
+    return (
+        isinstance(sender_id, str)
+        and len(sender_id) <= MAX_SENDER_CHARS
+        and _SENDER_ID.fullmatch(sender_id) is not None
+        and sender_id.strip(".") != ""
+    )
+
+
 def check_sender_id(sender_id: Any) -> str:
     """The sender id unchanged when it follows the rules; InputError otherwise."""
-    if (
-        not isinstance(sender_id, str)
-        or len(sender_id) > MAX_SENDER_CHARS
-        or not _SENDER_ID.fullmatch(sender_id)
-        or not sender_id.strip(".")
-    ):
+    if not is_sender_id(sender_id):
         raise InputError(
             InputProblem.INVALID_SENDER,
             f"sender must be 1-{MAX_SENDER_CHARS} letters, digits or _ . : @ + = ~ - (no spaces, no slashes)",
