@@ -46,7 +46,8 @@ class SocketIOInput(RasaSocketIOInput):
         channel = super().from_credentials(credentials)
         settings = webchat_settings()
         channel.session_secret = (credentials or {}).get("session_secret") or settings.session_secret
-        channel.allowed_origins = tuple((credentials or {}).get("allowed_origins") or settings.allowed_origins)
+        origins = (credentials or {}).get("allowed_origins") or settings.allowed_origins
+        channel.allowed_origins = tuple(origins.split(",") if isinstance(origins, str) else origins)
         return channel
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
