@@ -278,3 +278,26 @@ class SourceChannel(Coded):
     SOCKETIO = ("socketio", "Webチャット")
     SHELL = ("shell", "ターミナル")
     OTHER = ("other", "その他")
+
+
+class InputProblem(Coded):
+    """Why a message was refused before the bot saw it (bot/text_input.py); the label is the
+    reply an employee gets on a chat channel, the code what a REST client gets."""
+
+    INVALID_CHARACTERS = (
+        "invalid_characters",
+        "読み取れない文字が含まれていたため、メッセージを受け付けられませんでした。お手数ですが、入力し直して送ってください。",
+    )
+    INVALID_MESSAGE = ("invalid_message", "メッセージが空でした。状況を一言でも入力して送ってください。")
+    MESSAGE_TOO_LONG = (
+        "message_too_long",
+        "メッセージが長すぎるため受け付けられませんでした。いくつかに分けて送ってください。",
+    )
+    INVALID_SENDER = (
+        "invalid_sender",
+        "会話を確認できなかったため、メッセージを受け付けられませんでした。画面を開き直して、もう一度お試しください。",
+    )
+    INVALID_METADATA = (
+        "invalid_metadata",
+        "メッセージに付いた情報を読み取れませんでした。画面を開き直して、もう一度お試しください。",
+    )

@@ -101,16 +101,47 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
-# --- the processes `make run` starts (bot/supervisor.py, bot/rasa/action_server.py) ---------------
-DEFAULT_ACTION_SERVER_TOKEN_FILE = PROJECT_ROOT / "var" / "action_server.token"
+VAR_DIR = PROJECT_ROOT / "var"
+LOOPBACK_HOST_NAMES = ("localhost", "127.0.0.1", "::1")
+API_TOKEN_FILE = VAR_DIR / "rasa-api-token"
+WEBCHAT_SECRET_FILE = VAR_DIR / "webchat-session-secret"
+ACTION_SERVER_TOKEN_FILE = VAR_DIR / "action_server.token"
 DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
 
 
-def rasa_auth_token() -> str | None:
-    """RASA_AUTH_TOKEN: when set, the Rasa server's HTTP API requires it (`--auth-token`)."""
-    return os.environ.get("RASA_AUTH_TOKEN") or None
+def secret(variable: str, generated_file: Path) -> str:
+    """The secret in the environment variable; without one, the one in `generated_file`, which the
+    first process to ask creates (random, mode 0600; git ignores var/). Processes started together
+    agree on it without configuration."""
+    value = (os.environ.get(variable) or "").strip()
+    if value:
+        return value
+    try:
+        return _read_secret(variable, generated_file)
+    except FileNotFoundError:
+        pass
+    generated_file.parent.mkdir(parents=True, exist_ok=True)
+    draft = generated_file.with_name(f".{generated_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(32))
+    try:
+        os.link(draft, generated_file)  # atomic, and fails when another process was first
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return _read_secret(variable, generated_file)
 
 
+def _read_secret(variable: str, file: Path) -> str:
+    value = file.read_text(encoding="utf-8").strip()
+    if not value:
+        raise SettingsError(f"{file} is empty: delete it (a new secret is generated) or set {variable}")
+    return value
+
+
+# --- the processes `make run` starts (bot/supervisor.py, bot/rasa/action_server.py) ---------------
 def action_server_host() -> str:
     """Where the action server listens: SANIC_HOST (rasa_sdk's own variable), else loopback only."""
     return os.environ.get("SANIC_HOST") or "127.0.0.1"
@@ -130,33 +161,52 @@ def action_timeout_seconds() -> float:
     return value
 
 
-def action_server_token(file: Path = DEFAULT_ACTION_SERVER_TOKEN_FILE) -> str:
-    """The secret Rasa sends the action server (``Authorization: Bearer …``): ACTION_SERVER_TOKEN,
-    else the one in var/action_server.token, which the first process to need it generates (0600,
-    git ignores var/). Every process of one machine thus agrees on it without configuration."""
-    token = os.environ.get("ACTION_SERVER_TOKEN")
-    if token:
-        return token
-    try:
-        return _read_token(file)
-    except FileNotFoundError:
-        pass
-    file.parent.mkdir(parents=True, exist_ok=True)
-    draft = file.with_name(f".{file.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as out:
-        out.write(secrets.token_urlsafe(32) + "\n")
-    try:
-        os.link(draft, file)  # atomic and never overwrites: a process that lost the race reads the winner's
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()
-    return _read_token(file)
+def action_server_token(file: Path = ACTION_SERVER_TOKEN_FILE) -> str:
+    """The secret Rasa sends the action server (``Authorization: Bearer …``)."""
+    return secret("ACTION_SERVER_TOKEN", file)
 
 
-def _read_token(file: Path) -> str:
-    token = file.read_text(encoding="ascii").strip()
-    if not token:
-        raise SettingsError(f"{file} is empty: delete it (a new secret is generated) or set ACTION_SERVER_TOKEN")
-    return token
+# --- Rasa's HTTP API and the web chat (bot/rasa/server.py, bot/web, bot/channels/webchat.py) -------
+def _names(value: str | None) -> tuple[str, ...]:
+    return tuple(name.strip().lower() for name in (value or "").split(",") if name.strip())
+
+
+@dataclass(frozen=True)
+class HttpApiSettings:
+    """Rasa's HTTP API (`--enable-api`): its token (RASA_AUTH_TOKEN, else none) and the host names
+    requests may carry in Host (RASA_ALLOWED_HOSTS, comma-separated; empty: the server's defaults)."""
+
+    token: str | None
+    allowed_hosts: tuple[str, ...]
+
+
+def http_api_settings() -> HttpApiSettings:
+    return HttpApiSettings(
+        token=(os.environ.get("RASA_AUTH_TOKEN") or "").strip() or None,
+        allowed_hosts=_names(os.environ.get("RASA_ALLOWED_HOSTS")),
+    )
+
+
+def rasa_api_token() -> str:
+    """The token for Rasa's HTTP API: RASA_AUTH_TOKEN, else the one generated under var/ (what the
+    server uses on loopback when none is set, bot/rasa/server.py)."""
+    return secret("RASA_AUTH_TOKEN", API_TOKEN_FILE)
+
+
+@dataclass(frozen=True)
+class WebchatSettings:
+    """The web chat: the key that signs session tokens (WEBCHAT_SESSION_SECRET, else generated under
+    var/) and the page origins socket.io accepts (WEBCHAT_ALLOWED_ORIGINS, comma-separated; default
+    the page server on loopback, WEBCHAT_PORT)."""
+
+    session_secret: str
+    allowed_origins: tuple[str, ...]
+
+
+def webchat_settings() -> WebchatSettings:
+    port = os.environ.get("WEBCHAT_PORT") or "5006"
+    origins = _names(os.environ.get("WEBCHAT_ALLOWED_ORIGINS")) or (
+        f"http://127.0.0.1:{port}",
+        f"http://localhost:{port}",
+    )
+    return WebchatSettings(secret("WEBCHAT_SESSION_SECRET", WEBCHAT_SECRET_FILE), origins)

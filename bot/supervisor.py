@@ -57,13 +57,8 @@ def programs(ports: Ports, python: str = sys.executable) -> tuple[Program, ...]:
         Program("webchat", (python, "-m", "bot.web", "--port", str(ports.webchat)), {"RASA_PORT": str(ports.rasa)}),
         Program("rasa", (python, "-m", "bot.rasa.server", "run", "--model", MODEL, "--endpoints", "endpoints.yml",
                          "--credentials", "credentials.yml", "--port", str(ports.rasa), "--interface", "127.0.0.1",
-                         "--enable-api", *_auth_token_arguments())),
+                         "--enable-api")),  # the server reads RASA_AUTH_TOKEN itself (kept out of `ps`)
     )
-
-
-def _auth_token_arguments() -> tuple[str, ...]:
-    token = settings.rasa_auth_token()
-    return ("--auth-token", token) if token else ()
 
 
 @dataclass(frozen=True)

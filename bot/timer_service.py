@@ -7,7 +7,7 @@ Every few seconds it reads the open consultation records' deadlines (Consultatio
 reminders are due (bot/timers.py) and pushes each through Rasa's HTTP API:
 
     POST {RASA_URL}/conversations/{conversation_id}/trigger_intent?output_channel=latest
-         {"name": "ask_time_limit"}            (+ &token=RASA_AUTH_TOKEN when set)
+         {"name": "ask_time_limit"}            (+ &token=RASA_AUTH_TOKEN, else var/rasa-api-token)
 
 Exactly once, even with several schedulers or after a restart: a reminder is claimed by INSERTing
 its row into ``timer_reminders`` (unique per consultation and kind) in the records database
@@ -266,7 +266,7 @@ def service_from_environment(poll: float | None = None) -> TimerService:
     rasa_url = os.environ.get("RASA_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
     return TimerService(
         database_url=None,
-        send=RasaTrigger(rasa_url, os.environ.get("RASA_AUTH_TOKEN")),
+        send=RasaTrigger(rasa_url, settings.rasa_api_token()),
         warn_before=timedelta(seconds=_float_env("TIMER_WARN_BEFORE_SECONDS", warn_default)),
         poll_interval=poll if poll is not None else _float_env("TIMER_POLL_SECONDS", 5.0),
         max_late=timedelta(seconds=_float_env("TIMER_MAX_LATE_SECONDS", 900)),

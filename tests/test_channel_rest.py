@@ -10,7 +10,8 @@ from rasa.shared.exceptions import InvalidConfigException, RasaException
 from sanic import Sanic
 
 from bot.channels.payload import reply_metadata, with_metadata
-from bot.channels.rest import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, ProtectedRestInput
+from bot.channels.rest import ProtectedRestInput
+from bot.text_input import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS
 from bot.settings import PROJECT_ROOT, OrganizationSettings, load_organization
 from bot.rasa.tracker_store import SlotHandoverSQLTrackerStore
 from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
@@ -231,6 +232,8 @@ INVALID_BODIES = [
         "message_too_long",
     ),
     ("metadata not an object", b'{"sender": "e", "message": "x", "metadata": [1]}', "invalid_metadata"),
+    ("lone surrogate in sender", b'{"sender": "\\udfff", "message": "x"}', "invalid_sender"),
+    ("lone surrogate in message", b'{"sender": "e", "message": "\\ud800 x"}', "invalid_characters"),
 ]
 
 
@@ -386,11 +389,11 @@ def test_the_openapi_description_matches_the_channel():
     assert state["properties"]["stage"]["enum"] == [s.value for s in Stage] + [None]
     assert state["properties"]["verdict"]["enum"] == [v.value for v in Verdict] + [None]
     documented_codes = set(schemas["Error"]["properties"]["error"]["enum"])
-    source = (PROJECT_ROOT / "bot" / "channels" / "rest.py").read_text(encoding="utf-8")
+    source = "".join((PROJECT_ROOT / "bot" / name).read_text(encoding="utf-8") for name in ("channels/rest.py", "codes.py"))
     assert documented_codes == {code for code in documented_codes if f'"{code}"' in source}
     assert {case[2] for case in INVALID_BODIES} <= documented_codes
     operation = spec["paths"]["/webhooks/rest/webhook"]["post"]
-    assert set(operation["responses"]) == {"200", "400", "401", "500"}
+    assert set(operation["responses"]) == {"200", "400", "401", "413", "415", "500", "503"}
     assert set(operation["responses"]["400"]["content"]["application/json"]["examples"]) == {
         case[2] for case in INVALID_BODIES
     } | {"stream_not_supported"}

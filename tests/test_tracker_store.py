@@ -59,3 +59,90 @@ def test_endpoints_yml_builds_this_store(tmp_path, monkeypatch):
     endpoints.tracker_store.kwargs["db"] = str(tmp_path / "tracker.db")
     created = TrackerStore.create(endpoints.tracker_store, kasuhara_domain())  # as `rasa run` does
     assert isinstance(created, SlotHandoverSQLTrackerStore)
+
+
+# --- no database error exits the server ------------------------------------------------------------
+
+
+@pytest.fixture
+def postgres_store():
+    """The store on a PostgreSQL database of its own, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    name = f"test_tracker_{uuid.uuid4().hex}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error.orig}")
+    url = admin.url
+    store = SlotHandoverSQLTrackerStore(
+        kasuhara_domain(), dialect="postgresql", host=url.host, port=url.port, db=name, username=url.username,
+        password=url.password,
+    )
+    try:
+        yield store
+    finally:
+        store.engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _refused_without_exit(store, sender_id: str) -> None:
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    from bot.rasa.tracker_store import TrackerStoreError
+
+    with pytest.raises(TrackerStoreError):  # Rasa's own store raises SystemExit here
+        asyncio.run(store.retrieve(sender_id))
+    wrapped = FailSafeTrackerStore(store)  # as the agent wraps it
+    assert asyncio.run(wrapped.retrieve(sender_id)) is None
+    tracker = asyncio.run(wrapped.get_or_create_tracker(sender_id))
+    asyncio.run(wrapped.save(tracker))  # kept in memory for this turn
+    with pytest.raises(TrackerStoreError):
+        store.take_saved_slots(sender_id)  # the REST channel answers 503 storage_error
+    assert store.take_saved_slots(sender_id) is None  # once
+    asyncio.run(_turn(store, "employee-1", stage="fact_finding"))  # the next request is served
+    assert store.take_saved_slots("employee-1")["stage"] == "fact_finding"
+
+
+def test_a_lone_surrogate_sender_fails_that_request_only(store):
+    _refused_without_exit(store, "\udfff")
+
+
+def test_a_nul_in_a_sender_fails_that_request_only_on_postgresql(postgres_store):
+    _refused_without_exit(postgres_store, "employee\x00-1")
+    asyncio.run(_turn(postgres_store, "employee-2", stage="judgement"))
+    assert asyncio.run(postgres_store.retrieve("employee-2")).get_slot("stage") == "judgement"
+
+
+def test_a_nul_in_a_message_is_stored_on_postgresql(postgres_store):
+    """Event data is JSON (NUL escaped as \\u0000): only columns holding raw strings refuse NUL."""
+    tracker = asyncio.run(postgres_store.get_or_create_tracker("employee-1"))
+    tracker.update(UserUttered("窓口\x00で"))
+    asyncio.run(postgres_store.save(tracker))
+    assert asyncio.run(postgres_store.retrieve("employee-1")).latest_message.text == "窓口\x00で"
+
+
+def test_rasa_still_exits_on_value_errors_so_the_override_is_still_needed():
+    """Fails when Rasa changes under bot/rasa/tracker_store.py: re-check session_scope then."""
+    import inspect
+
+    import rasa
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    from bot.rasa.tracker_store import RASA_VERSION_CHECKED
+
+    assert rasa.__version__ == RASA_VERSION_CHECKED
+    source = inspect.getsource(SQLTrackerStore.session_scope)
+    assert "except ValueError" in source and "print_error_and_exit" in source
+    assert "ensure_schema_exists(session)" in source and "self.sessionmaker()" in source
+    assert SlotHandoverSQLTrackerStore.session_scope is not SQLTrackerStore.session_scope

@@ -25,6 +25,7 @@ import pytest
 import socketio
 from aiohttp import web
 
+from bot.session_tokens import session_of
 from bot.web.server import SOCKET_IO_CLIENT, create_app
 
 CHROMIUM_FLAGS = [
@@ -35,6 +36,7 @@ CHROMIUM_FLAGS = [
 REPLY = "状況を教えてください。いま対応中ですか？"
 BUTTON = {"title": "いつまで対応する？", "payload": "/ask_time_limit"}
 PUSH = "⏱ 対応開始から約25分です（目安30分まであと約5分）。"
+SECRET = "webchat-test-secret"
 
 
 def chromium_path() -> str:
@@ -68,11 +70,15 @@ class StandInRasa:
         self.loop.run_forever()
 
     async def _start(self) -> None:
+        page_socket = socket.socket()
+        page_socket.bind(("127.0.0.1", 0))
+        self.page_origin = f"http://127.0.0.1:{page_socket.getsockname()[1]}"
         socket_url = await (self._start_rasa_channel() if self.backend == "rasa-channel" else self._start_stand_in())
-        self.page_runner = web.AppRunner(create_app(socket_url))
+        self.socket_url = socket_url
+        self.page_runner = web.AppRunner(create_app(socket_url, SECRET))
         await self.page_runner.setup()
-        await web.TCPSite(self.page_runner, "127.0.0.1", 0).start()
-        self.page_url = f"http://127.0.0.1:{self.page_runner.addresses[0][1]}/"
+        await web.SockSite(self.page_runner, page_socket).start()
+        self.page_url = f"{self.page_origin}/"
 
     async def _start_rasa_channel(self) -> str:
         """Rasa's own socketio channel code (bot.channels.webchat, as credentials.yml enables it) on Sanic."""
@@ -81,7 +87,8 @@ class StandInRasa:
         from bot.channels.webchat import SocketIOInput
 
         channel = self.channel = SocketIOInput.from_credentials(
-            {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
+            {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True,
+             "session_secret": SECRET, "allowed_origins": [self.page_origin]}
         )
 
         async def on_new_message(message):
@@ -307,7 +314,9 @@ async def conversation(browser: Browser, stand_in: StandInRasa) -> None:
         # Reloading keeps the session (session_persistence), so later pushes still arrive.
         await page.send("Page.reload")
         await page.wait_js(CONNECTED, "the session after a reload")
-        assert await page.js("localStorage.getItem('kasuhara-webchat-session')") == session_id
+        stored = await page.js("localStorage.getItem('kasuhara-webchat-session')")
+        assert session_of(stored, SECRET) is not None  # a token the page server signed
+        assert (session_of(stored, SECRET) if stand_in.backend == "rasa-channel" else stored) == session_id
         if stand_in.backend == "stand-in":
             assert stand_in.sessions[-1] == session_id  # asked to rejoin the same session
         stand_in.push(session_id, "⏱ 目安の時間を過ぎています。")

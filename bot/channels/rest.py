@@ -7,7 +7,8 @@ name and URL of Rasa's ("rest") and adds:
 - a bearer token (credentials `token:`, else the environment variable REST_CHANNEL_TOKEN);
   without either, the channel is open, which is the local default (`make run` listens on
   127.0.0.1 only);
-- validation of the body before anything reaches the bot (400 with a JSON error);
+- validation of the body before anything reaches the bot: application/json only (415), at most
+  MAX_BODY_BYTES (413), the text rules of bot/text_input.py (400 with a JSON error);
 - `custom.kasuhara` in every reply (bot/channels/payload.py), read from the tracker after the turn;
 - JSON errors only, never a stack trace.
 """
@@ -31,12 +32,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.payload import reply_metadata, with_metadata
+from bot.rasa.tracker_store import TrackerStoreError
+from bot.text_input import InputError, UserInput, checked_input, is_json_content_type
 
 logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "REST_CHANNEL_TOKEN"
-MAX_SENDER_CHARS = 128
-MAX_MESSAGE_CHARS = 2000
+MAX_BODY_BYTES = 96 * 1024  # the largest valid message and metadata, JSON-escaped, fit (a test checks)
 _BEARER = re.compile(r"^Bearer[ \t]+(\S+)[ \t]*$", re.IGNORECASE)
 
 
@@ -66,11 +68,24 @@ class RequestError(Exception):
         return response.json({"error": self.code, "message": self.message}, status=self.status, headers=headers)
 
 
-def parse_body(raw: bytes) -> Dict[str, Any]:
-    """The request body as {"sender", "message", "metadata"}; RequestError (400) when it is not valid."""
+def parse_body(raw: bytes, content_type: Optional[str] = None) -> UserInput:
+    """The request body as a checked message (bot/text_input.py); RequestError (400, 413, 415) when
+    it is not one."""
+    if not is_json_content_type(content_type):
+        raise RequestError(
+            415,
+            "unsupported_media_type",
+            "Content-Type: application/json で送ってください (the body must be sent as application/json, UTF-8)",
+        )
+    if len(raw) > MAX_BODY_BYTES:
+        raise RequestError(
+            413,
+            "payload_too_large",
+            f"本文が大きすぎます (the body must be at most {MAX_BODY_BYTES} bytes, got {len(raw)})",
+        )
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise RequestError(
             400, "invalid_json", "本文がJSONとして読めません (the body is not valid UTF-8 JSON)"
         ) from None
@@ -78,34 +93,10 @@ def parse_body(raw: bytes) -> Dict[str, Any]:
         raise RequestError(
             400, "invalid_body", "本文はJSONオブジェクトで送ってください (the body must be a JSON object)"
         )
-    sender = body.get("sender")
-    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-        raise RequestError(
-            400,
-            "invalid_sender",
-            f"sender は1〜{MAX_SENDER_CHARS}文字の文字列で指定してください "
-            f"(sender must be a non-empty string of at most {MAX_SENDER_CHARS} characters)",
-        )
-    message = body.get("message")
-    if not isinstance(message, str) or not message.strip():
-        raise RequestError(
-            400,
-            "invalid_message",
-            "message は空でない文字列で指定してください (message must be a non-empty string)",
-        )
-    if len(message) > MAX_MESSAGE_CHARS:
-        raise RequestError(
-            400,
-            "message_too_long",
-            f"message は{MAX_MESSAGE_CHARS}文字以内にしてください "
-            f"(message must be at most {MAX_MESSAGE_CHARS} characters, got {len(message)})",
-        )
-    metadata = body.get("metadata")
-    if metadata is not None and not isinstance(metadata, dict):
-        raise RequestError(
-            400, "invalid_metadata", "metadata はJSONオブジェクトで指定してください (metadata must be a JSON object)"
-        )
-    return {"sender": sender, "message": message, "metadata": metadata}
+    try:
+        return checked_input(body.get("sender"), body.get("message"), body.get("metadata"))
+    except InputError as error:
+        raise RequestError(400, error.code, error.rest_message()) from None
 
 
 class ProtectedRestInput(RestInput):
@@ -192,21 +183,21 @@ class ProtectedRestInput(RestInput):
                         "stream_not_supported",
                         "stream=true には対応していません (streaming is not supported by this channel)",
                     )
-                body = parse_body(request.body or b"")
+                body = parse_body(request.body or b"", request.headers.get("Content-Type"))
             except RequestError as error:
                 return error.response()
 
-            sender_id = body["sender"]
+            sender_id = body.sender_id
             collector = CollectingOutputChannel()
             self.discard_handed_over_slots(request, sender_id)
             try:
                 await on_new_message(
                     UserMessage(
-                        body["message"],
+                        body.text,
                         collector,
                         sender_id,
                         input_channel=self.name(),
-                        metadata=body["metadata"],
+                        metadata=body.metadata,
                     )
                 )
             except Exception:  # noqa: BLE001 - the client gets a JSON error, the log the details
@@ -222,6 +213,12 @@ class ProtectedRestInput(RestInput):
 
             try:
                 slots = await self.slots_after_turn(request, sender_id)
+            except TrackerStoreError:
+                return RequestError(
+                    503,
+                    "storage_error",
+                    "会話を保存できませんでした。時間をおいて再度お試しください (the conversation could not be stored)",
+                ).response()
             except Exception:  # noqa: BLE001 - the turn is done; answer it rather than invite a resend
                 logger.exception("REST channel: could not read the tracker after the turn")
                 slots = {}

@@ -13,6 +13,7 @@ blocks. This subclass changes what the consultation bot needs:
   messages stay in the DM (one conversation per user and DM), and a button clicked on a
   DM message continues the same conversation. (Rasa would open a new conversation for
   every top-level DM message and every button click.)
+- the text rules of bot/text_input.py (a refused message gets a polite Japanese reply in place);
 - buttons: up to 25 per actions block (Rasa drops all buttons beyond 5, and the bot asks
   "where did it happen?" with 7);
 - no `as_user` argument: it is only for classic Slack apps; apps created today (granular
@@ -42,6 +43,7 @@ from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.references import PushOutputChannel, remember
+from bot.text_input import InputError, checked_input
 
 logger = logging.getLogger(__name__)
 
@@ -239,27 +241,38 @@ class SlackEventsInput(SlackInput):
         thread_id = (metadata or {}).get("thread_id") if self.use_threads else None
         output_channel = (metadata or {}).get("out_channel")
         try:
+            message = checked_input(sender_id, text, metadata)
+        except InputError as error:
+            logger.info("Slack message refused: %s", error.detail)
+            refused_reply = self.reply_channel(output_channel, thread_id)
+            if refused_reply is not None:
+                self._in_background(refused_reply.send_text_message(str(sender_id), error.reply_ja()))
+            return response.text("")
+        try:
             user_msg = UserMessage(
-                text,
+                message.text,
                 self.reply_channel(output_channel, thread_id),
-                sender_id,
+                message.sender_id,
                 input_channel=self.name(),
-                metadata=metadata,
+                metadata=message.metadata,
             )
             reference = {"channel": output_channel, "thread_ts": thread_id}
 
             async def turn() -> None:
                 if output_channel:  # where reminders for this conversation go
-                    await remember(self.name(), sender_id, reference, self.database_url)
+                    await remember(self.name(), message.sender_id, reference, self.database_url)
                 await on_new_message(user_msg)
 
             # Slack wants an answer within 3 seconds: the turn runs in the background, as in Rasa.
-            task = asyncio.create_task(turn())
-            self._background_tasks.add(task)
-            task.add_done_callback(self._background_tasks.discard)
+            self._in_background(turn())
         except Exception as error:  # noqa: BLE001 - as Rasa
             logger.error(f"Exception when trying to handle message.{error}", exc_info=True)
         return response.text("")
+
+    def _in_background(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background_tasks.add(task)
+        task.add_done_callback(self._background_tasks.discard)
 
     def get_output_channel(
         self, channel: Optional[Text] = None, thread_id: Optional[Text] = None

@@ -11,7 +11,8 @@ A subclass of Rasa's botframework channel that changes what a Teams deployment n
   `serviceUrl` claim equal to the activity's serviceUrl (so replies, which carry our
   token, only go where the Bot Framework said). Keys are fetched lazily and without
   blocking the event loop (Rasa fetches them synchronously at start-up);
-- `<at>Bot</at>` mentions are removed before NLU;
+- `<at>Bot</at>` mentions are removed before NLU; then the text rules of bot/text_input.py (a
+  refused message gets a polite Japanese reply);
 - conversationUpdate with members added sends a Japanese greeting through Rasa;
 - buttons render as a hero card with messageBack actions (Rasa's hero card passes Rasa's
   button dicts through, which Teams does not display);
@@ -47,6 +48,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.references import PushOutputChannel, remember
+from bot.text_input import InputError, checked_input, is_sender_id
 
 logger = logging.getLogger(__name__)
 
@@ -437,19 +439,28 @@ class TeamsInput(BotFrameworkInput):
     ) -> None:
         activity_type = activity.get("type")
         if activity_type == "message":
-            await remember(self.name(), activity["from"]["id"], conversation_reference(activity), self.database_url)
-            metadata = self.add_attachments_to_metadata(activity, None)
+            try:
+                message = checked_input(
+                    activity["from"]["id"],
+                    strip_mentions(activity.get("text") or "", activity),
+                    self.add_attachments_to_metadata(activity, None),
+                )
+            except InputError as error:
+                logger.info("Teams message refused: %s", error.detail)
+                await self.output_channel(activity).send_text_message(str(activity["from"]["id"]), error.reply_ja())
+                return
+            await remember(self.name(), message.sender_id, conversation_reference(activity), self.database_url)
             await on_new_message(
                 UserMessage(
-                    text=strip_mentions(activity.get("text") or "", activity),
+                    text=message.text,
                     output_channel=self.output_channel(activity),
-                    sender_id=activity["from"]["id"],
+                    sender_id=message.sender_id,
                     input_channel=self.name(),
-                    metadata=metadata,
+                    metadata=message.metadata,
                 )
             )
         elif activity_type == "conversationUpdate":
-            for member_id in self.members_to_greet(activity):
+            for member_id in filter(is_sender_id, self.members_to_greet(activity)):
                 await remember(self.name(), member_id, conversation_reference(activity), self.database_url)
                 await on_new_message(
                     UserMessage(

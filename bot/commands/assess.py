@@ -47,15 +47,24 @@ def parse_facts(text: str | bytes) -> Facts:
     return Facts.from_dict(data)
 
 
+def one_line(text: str) -> str:
+    """The message on one printable line: newlines, control characters and lone surrogates from the
+    input (a key named "a\\nb", say) shown as escapes, so a terminal neither breaks nor obeys them."""
+    return "".join(
+        character if character.isprintable() else repr(character)[1:-1]
+        for character in text
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         facts = parse_facts(args.facts_json if args.facts_json is not None else sys.stdin.buffer.read())
         limit = args.time_limit if args.time_limit is not None else load_organization().time_limit_minutes
     except FactsError as error:
-        print(f"エラー: {error.field}: {error.message_ja} / error: {error.field}: {error.message_en}", file=sys.stderr)
+        print(one_line(f"エラー: {error.field}: {error.message_ja} / error: {error.field}: {error.message_en}"), file=sys.stderr)
         return 2
     except SettingsError as error:
-        print(f"エラー: 設定 / error: settings: {error}", file=sys.stderr)
+        print(one_line(f"エラー: 設定 / error: settings: {error}"), file=sys.stderr)
         return 1
     print(json.dumps(assess(facts, limit).to_dict(), ensure_ascii=False, indent=2))
     return 0

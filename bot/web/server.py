@@ -2,8 +2,9 @@
 
     python -m bot.web [--host 127.0.0.1] [--port 5006] [--socket-url http://127.0.0.1:5005]
 
-Serves the page (bot/web/static), /config.json (where Rasa's socket.io endpoint is) and
-/vendor/socket.io.min.js from node_modules/socket.io-client (installed by `npm ci`; nothing is
+Serves the page (bot/web/static), /config.json (where Rasa's socket.io endpoint is), /session (a
+signed token for a new chat session, which the socket.io channel requires: bot/session_tokens.py,
+the secret from bot.settings.webchat_settings) and /vendor/socket.io.min.js from node_modules/socket.io-client (installed by `npm ci`; nothing is
 vendored in git). The browser connects to Rasa directly over a WebSocket, so Rasa's socketio
 channel (credentials.yml) must be enabled.
 """
@@ -17,7 +18,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.settings import PROJECT_ROOT
+from bot.session_tokens import issue
+from bot.settings import PROJECT_ROOT, webchat_settings
 
 STATIC = Path(__file__).resolve().parent / "static"
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
@@ -35,7 +37,9 @@ def _csp(socket_url: str) -> str:
     )
 
 
-def create_app(socket_url: str, socket_path: str = "/socket.io/", client_js: Path = SOCKET_IO_CLIENT) -> web.Application:
+def create_app(
+    socket_url: str, session_secret: str, socket_path: str = "/socket.io/", client_js: Path = SOCKET_IO_CLIENT
+) -> web.Application:
     config = {"socket_url": socket_url.rstrip("/"), "socket_path": socket_path}
     headers = {
         "Content-Security-Policy": _csp(socket_url),
@@ -52,6 +56,9 @@ def create_app(socket_url: str, socket_path: str = "/socket.io/", client_js: Pat
     async def config_json(_: web.Request) -> web.Response:
         return web.json_response(config, headers=headers)
 
+    async def new_session(_: web.Request) -> web.Response:
+        return web.json_response({"session_token": issue(session_secret)}, headers={**headers, "Cache-Control": "no-store"})
+
     async def socket_io_client(_: web.Request) -> web.Response:
         if not client_js.is_file():
             raise web.HTTPNotFound(text=f"{client_js} がありません。`npm ci` を実行してください（make install）。")
@@ -64,6 +71,7 @@ def create_app(socket_url: str, socket_path: str = "/socket.io/", client_js: Pat
     for path in PAGES:
         app.router.add_get(path, page)
     app.router.add_get("/config.json", config_json)
+    app.router.add_get("/session", new_session)
     app.router.add_get("/vendor/socket.io.min.js", socket_io_client)
     app.router.add_get("/health", health)
     return app
@@ -79,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     if not SOCKET_IO_CLIENT.is_file():
         print(f"warning: {SOCKET_IO_CLIENT} is missing; run `npm ci`", flush=True)
-    web.run_app(create_app(args.socket_url), host=args.host, port=args.port, print=None)
+    web.run_app(create_app(args.socket_url, webchat_settings().session_secret), host=args.host, port=args.port, print=None)
     return 0
 
 

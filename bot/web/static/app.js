@@ -14,6 +14,7 @@
   let socket = null;
   let sessionId = null;
   let awaitingReply = false;
+  let refusedOnce = false;
 
   function setStatus(state, text) {
     status.dataset.state = state;
@@ -81,6 +82,17 @@
     return true;
   }
 
+  // The channel accepts only session tokens signed by the page server (GET /session).
+  function requestSession() {
+    const saved = localStorage.getItem(SESSION_KEY);
+    const token = saved ? Promise.resolve(saved) : fetch("/session", { cache: "no-store" })
+      .then(function (response) { return response.json(); })
+      .then(function (body) { return body.session_token; });
+    token
+      .then(function (value) { socket.emit("session_request", { session_id: value }); })
+      .catch(function () { setStatus("disconnected", "セッションを開始できませんでした。ページを開き直してください。"); });
+  }
+
   function connect(config) {
     socket = io(config.socket_url, {
       path: config.socket_path,
@@ -90,9 +102,22 @@
     });
     socket.on("connect", function () {
       setStatus("connecting", "セッションを確認しています…");
-      socket.emit("session_request", { session_id: localStorage.getItem(SESSION_KEY) });
+      requestSession();
+    });
+    socket.on("session_refused", function () {
+      // A token the server no longer accepts (its secret changed): start a new session, once.
+      localStorage.removeItem(SESSION_KEY);
+      sessionId = null;
+      if (refusedOnce) {
+        setStatus("disconnected", "セッションを開始できませんでした。ページを開き直してください。");
+        return;
+      }
+      refusedOnce = true;
+      setStatus("connecting", "セッションを確認できませんでした。新しいセッションを始めます…");
+      requestSession();
     });
     socket.on("session_confirm", function (confirmed) {
+      refusedOnce = false;
       sessionId = typeof confirmed === "string" ? confirmed : (confirmed && confirmed.session_id);
       localStorage.setItem(SESSION_KEY, sessionId);
       setStatus("connected", "接続しました。状況を入力するか、選択肢を選んでください。");
