@@ -7,7 +7,7 @@ import statistics
 import time
 from typing import Dict, List
 
-from bench.processes import loadavg
+from bench.processes import API_TOKEN, loadavg
 from bench.stats import percentile, rounded
 
 REQUEST_TIMEOUT_S = 60.0
@@ -107,7 +107,7 @@ async def measure_parse(base: str, texts: List[str]) -> tuple[dict, Dict[str, di
             started = time.perf_counter()
             try:
                 async with session.post(
-                    f"{base}/model/parse", json={"text": text}, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+                    f"{base}/model/parse", json={"text": text}, params={"token": API_TOKEN}, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
                 ) as resp:
                     body = await resp.json(content_type=None)
                     if resp.status != 200:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -11,12 +12,13 @@ from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 _STARTED: List[subprocess.Popen] = []  # every process this run started (stopped at exit)
+API_TOKEN = secrets.token_urlsafe(16)  # ours' HTTP API needs a token (bot/rasa/server.py); stock ignores it
 
 
 def bench_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     env = dict(os.environ)
     env.pop("REST_CHANNEL_TOKEN", None)  # the REST channel is open on loopback for the bench
-    env.pop("RASA_AUTH_TOKEN", None)
+    env["RASA_AUTH_TOKEN"] = API_TOKEN
     env.update(
         {
             "RASA_TELEMETRY_ENABLED": "false",  # no traffic beyond 127.0.0.1
