@@ -26,7 +26,8 @@ from collections import OrderedDict
 from typing import Any, Dict, Generator, Optional, Text
 
 import rasa
-from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, ensure_schema_exists
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
@@ -52,6 +53,13 @@ class TrackerStoreError(RasaException):
 class SlotHandoverSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Rasa's engine keeps pooled connections the database has dropped (PostgreSQL restarted or
+        # its backends terminated); the next read failed and Rasa's FailSafeTrackerStore answered
+        # that turn from an empty tracker. Pre-ping replaces a dead connection before use.
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._saved_slots: "OrderedDict[Text, Dict[Text, Any]]" = OrderedDict()
 
     @contextlib.contextmanager

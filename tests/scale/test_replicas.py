@@ -257,12 +257,6 @@ def test_nginx_round_robin_over_tls_publishes_the_channels_only(cluster, referen
     assert status_line == b"HTTP/1.1 101 Switching Protocols"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Rasa's SQL tracker store keeps dead pooled connections after PostgreSQL drops them; the read "
-    "fails and Rasa's FailSafeTrackerStore answers the turn from an EMPTY in-memory tracker (the "
-    "conversation's state is lost for that turn: the reply no longer follows from the last one). "
-    "Passes with pool_pre_ping on the tracker store's engine (bot/rasa/tracker_store.py, checked "
-    "here with that change); remove this mark then."))
 def test_postgres_connections_dropped_the_next_turn_goes_on(cluster, reference):
     started = half_way(cluster, "pg-fault", 4)
     assert cluster.terminate_database_connections() >= 3  # both Rasa servers' and the action server's
