@@ -42,9 +42,6 @@ MAX_NOTE_LENGTH = 4000
 MAX_DELIVERY_ATTEMPTS = 8
 CLAIM_TIMEOUT = timedelta(minutes=2)
 RETENTION_OPTION = "retention_days"
-_HASHER = PasswordHasher()
-# Verified against when the user does not exist, so both answers take as long.
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
 
 
 class DeskError(ValueError):
@@ -108,11 +105,14 @@ def _user(row: DeskUser) -> User:
 
 
 class DeskStore:
-    def __init__(self, url: str, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(self, url: str, clock: Callable[[], datetime] = _now, hasher: PasswordHasher | None = None) -> None:
         self._engine = engine_for(url)
         upgrade_to_head(self._engine)
         self.records = ConsultationStore(url)
         self.clock = clock
+        self._hasher = hasher or PasswordHasher()  # argon2id, the library's recommended parameters
+        # Verified against when the user does not exist, so both answers take as long.
+        self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
 
     def dispose(self) -> None:
         self._engine.dispose()
@@ -139,7 +139,7 @@ class DeskStore:
         if desk_role is DeskRole.SUPERVISOR and department is None:
             raise DeskError("所属長には部署を指定してください")
         self._check_password(password)
-        row = DeskUser(username=username, display_name=display_name.strip(), password_hash=_HASHER.hash(password),
+        row = DeskUser(username=username, display_name=display_name.strip(), password_hash=self._hasher.hash(password),
                        role=desk_role.value, department=department, active=True, failed_logins=0,
                        created_at=self.clock())
         try:
@@ -186,7 +186,7 @@ class DeskStore:
         self._check_password(password)
         with self._session() as s, s.begin():
             row = self._user_row(s, user_id)
-            row.password_hash = _HASHER.hash(password)
+            row.password_hash = self._hasher.hash(password)
             row.failed_logins, row.locked_until = 0, None
             s.execute(delete(DeskSession).where(DeskSession.user_id == user_id))
             return row.username
@@ -206,14 +206,14 @@ class DeskStore:
             row = s.execute(select(DeskUser).where(DeskUser.username == username)).scalar()
             if row is None:
                 try:
-                    _HASHER.verify(_DUMMY_HASH, password)
+                    self._hasher.verify(self._dummy_hash, password)
                 except VerificationError:
                     pass
                 return SignIn("wrong")
             if row.locked_until is not None and row.locked_until > now:
                 return SignIn("locked")
             try:
-                _HASHER.verify(row.password_hash, password)
+                self._hasher.verify(row.password_hash, password)
             except (VerificationError, InvalidHashError):
                 row.failed_logins += 1
                 if row.failed_logins >= max_failures:
@@ -223,8 +223,8 @@ class DeskStore:
             if not row.active:
                 return SignIn("inactive")
             row.failed_logins, row.locked_until = 0, None
-            if _HASHER.check_needs_rehash(row.password_hash):
-                row.password_hash = _HASHER.hash(password)
+            if self._hasher.check_needs_rehash(row.password_hash):
+                row.password_hash = self._hasher.hash(password)
             token = secrets.token_urlsafe(32)
             s.add(DeskSession(token_hash=_token_hash(token), user_id=row.id, csrf_token=secrets.token_urlsafe(32),
                               created_at=now, expires_at=now + session_length))
@@ -543,11 +543,13 @@ class DeskStore:
             if not ids or dry_run:
                 return len(ids)
             alert_ids = select(Alert.id).where(Alert.consultation_id.in_(ids))
-            s.execute(delete(AlertDelivery).where(AlertDelivery.alert_id.in_(alert_ids)))
-            for model in (Alert, FollowUpNote, CaseAssignment, ActionTaken, CustomerLink, Message, TimerReminder):
-                s.execute(delete(model).where(model.consultation_id.in_(ids)))
-            s.execute(delete(Consultation).where(Consultation.id.in_(ids)))
-            s.execute(delete(CustomerKey).where(~CustomerKey.id.in_(select(CustomerLink.customer_key_id))))
+            statements = [delete(AlertDelivery).where(AlertDelivery.alert_id.in_(alert_ids))]
+            statements += [delete(model).where(model.consultation_id.in_(ids)) for model in (
+                Alert, FollowUpNote, CaseAssignment, ActionTaken, CustomerLink, Message, TimerReminder)]
+            statements += [delete(Consultation).where(Consultation.id.in_(ids)),
+                           delete(CustomerKey).where(~CustomerKey.id.in_(select(CustomerLink.customer_key_id)))]
+            for statement in statements:
+                s.execute(statement.execution_options(synchronize_session=False))
             return len(ids)
 
     # --- the audit log ---------------------------------------------------------------------------
