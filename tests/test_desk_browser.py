@@ -1,6 +1,6 @@
 """The desk in headless Chromium (Debian's chromium, driven over the DevTools protocol as in
-tests/test_webchat.py) against the real `python -m bot.desk` process, a SQLite database and a local
-SMTP server (aiosmtpd), at 1366×768: sign in, filter, open a record, reveal (audited), add a
+tests/test_webchat.py) against the real `python -m bot.desk` process, a database of its own (SQLite, then
+PostgreSQL) and a local SMTP server (aiosmtpd), at 1366×768: sign in, filter, open a record, reveal (audited), add a
 follow-up, close, export CSV, see the charts, receive an urgent alert. Writes the screenshots
 docs/screenshots/desk-*.png that docs/desk.md shows."""
 from __future__ import annotations
@@ -230,9 +230,8 @@ class MailInbox(Inbox):
         return [message_from_bytes(m.content, policy=default) for m in self.messages]
 
 
-def test_the_desk_in_headless_chromium(tmp_path):
+def test_the_desk_in_headless_chromium(database_url, tmp_path):
     assert japanese_font() == "Noto Sans CJK JP"
-    database_url = f"sqlite:///{tmp_path / 'desk.db'}"
     records = ConsultationStore(database_url)
     record_id = seed(records)
     records.dispose()

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from bot import codes
 from bot.codes import AlertReason, DeliveryStatus, DeskAction, DeskRole, FollowUpState, RecordStatus
 from bot.desk.charts import bar_chart_png
-from bot.desk.store import DeskError, DeskStore, RecordFilter, User
+from bot.desk.store import DeskError, DeskStore, RecordFilter
 from bot.desk_rules import LOCAL_TIME, local_time, trend_counts
 from bot.exports import masked, render_csv, render_json
 from bot.privacy import mask_personal_data
