@@ -24,6 +24,7 @@ from aiosmtpd.controller import Controller
 
 from bot.desk.charts import japanese_font
 from bot.desk.store import DeskStore
+from bot.desk_rules import LOCAL_TIME
 from bot.records import ConsultationStore
 from bot.settings import PROJECT_ROOT
 from tests.test_desk import Inbox, free_port
@@ -205,6 +206,16 @@ async def desk_session(browser: Browser, desk: DeskProcess, store: DeskStore, in
                        "the nine charts")
         assert "判断別" in await page.js("[...document.images].map(i => i.alt).join()")
         await screenshot(page, "desk-trends.png")
+
+        # The monthly report, as it prints (navigation and forms left off).
+        await go(page, f"{desk.url}/report", "document.getElementById('report-total')")  # last month
+        last_month = (datetime.now(timezone.utc).astimezone(LOCAL_TIME).replace(day=1) - timedelta(days=1))
+        assert last_month.strftime("%Y-%m") in await page.js("document.querySelector('h1').textContent")
+        await wait_for(page, "[...document.images].every(i => i.complete && i.naturalWidth === 600)", "the report's charts")
+        await page.send("Emulation.setEmulatedMedia", media="print")
+        assert await page.js("getComputedStyle(document.querySelector('header.bar')).display") == "none"
+        await screenshot(page, "desk-report-print.png")
+        await page.send("Emulation.setEmulatedMedia", media="")
 
         # An urgent consultation arrives: badge in the app, one e-mail.
         urgent = store.records.start("employee-urgent", "slack")
