@@ -543,3 +543,14 @@ def test_the_first_admin_and_the_purge_from_the_command_line(database_url, tmp_p
     assert purged.returncode == 0 and "1 件削除しました" in purged.stdout
     assert store.records.list() == []
     assert ("operator", "records.purge", None) in audit_actions(store)
+
+
+@pytest.mark.parametrize("target, location", [
+    ("/records?verdict=criminal", "/records?verdict=criminal"),
+    ("//evil.example/", "/"), ("/\\evil.example/", "/"), ("https://evil.example/", "/"),
+])
+def test_after_sign_in_only_a_page_of_the_desk_is_opened(app, store, target, location):
+    client = app.test_client()
+    response = client.post("/login", query_string={"next": target},
+                           data={"csrf_token": login_token(client), "username": "desk", "password": PASSWORD})
+    assert response.headers["Location"] == location

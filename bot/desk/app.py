@@ -173,7 +173,8 @@ def create_app(settings: Settings, store: DeskStore) -> Flask:
             if result.outcome == "ok":
                 store.audit(username, "login")
                 target = request.args.get("next", "")
-                response = redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+                local = target.startswith("/") and not target.startswith("//") and "\\" not in target
+                response = redirect(target if local else "/")
                 response.set_cookie(SESSION_COOKIE, result.token, max_age=int(session_length.total_seconds()),
                                     httponly=True, samesite="Strict", secure=settings.cookie_secure)
                 response.delete_cookie(LOGIN_CSRF_COOKIE)

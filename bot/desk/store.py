@@ -225,6 +225,7 @@ class DeskStore:
             row.failed_logins, row.locked_until = 0, None
             if self._hasher.check_needs_rehash(row.password_hash):
                 row.password_hash = self._hasher.hash(password)
+            s.execute(delete(DeskSession).where(DeskSession.expires_at <= now))
             token = secrets.token_urlsafe(32)
             s.add(DeskSession(token_hash=_token_hash(token), user_id=row.id, csrf_token=secrets.token_urlsafe(32),
                               created_at=now, expires_at=now + session_length))
@@ -262,7 +263,7 @@ class DeskStore:
             return False
         return user.role is not DeskRole.SUPERVISOR or record["employee_department"] == user.department
 
-    def list_records(self, user: User, filters: RecordFilter, limit: int | None = None) -> list[dict]:
+    def list_records(self, user: User, filters: RecordFilter) -> list[dict]:
         """Records the user may see that match, newest first, each with its desk state."""
         query = select(Consultation).options(selectinload(Consultation.messages))
         query = self._visible(query, user).order_by(Consultation.started_at.desc(), Consultation.id.desc())
@@ -285,7 +286,7 @@ class DeskStore:
             self._add_desk_state(s, records)
         if filters.follow_up:
             records = [r for r in records if r["follow_up"].value == filters.follow_up]
-        return records[:limit] if limit else records
+        return records
 
     def _add_desk_state(self, s: Session, records: list[dict]) -> None:
         ids = [r["id"] for r in records]
