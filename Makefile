@@ -1,4 +1,5 @@
-# make run   — set up (virtualenv, install, train if needed) and start the bot on localhost
+# make run   — set up (virtualenv, install, train if needed), migrate the database, start the bot on localhost
+# make desk-admin — create the consultation desk's first admin (python -m bot.desk create-admin)
 # make test  — the whole test suite (installs and trains first when needed)
 # make test-scale — two Rasa servers + an action server on PostgreSQL and Redis behind nginx: replicas
 #              and faults (tests/scale; needs PostgreSQL and Redis on 127.0.0.1; a few minutes)
@@ -15,22 +16,34 @@ MODEL_INPUTS := $(shell python3 -m bot.rasa.training --print-inputs)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run shell test test-scale nginx install chromium train validate test-stories test-unit bench clean
+.PHONY: run shell test test-scale nginx install chromium fonts desk-admin train validate test-stories test-unit bench clean
 
 run: install $(MODEL)
+	$(BIN)/alembic upgrade head
 	@scripts/run.sh server
+
+# The consultation desk's first admin (asks for the password): make desk-admin DESK_ADMIN=yamada
+desk-admin: install
+	$(BIN)/python -m bot.desk create-admin --username $(or $(DESK_ADMIN),admin)
 
 shell: install $(MODEL)
 	@scripts/run.sh shell
 
 test: install $(MODEL) validate test-unit test-stories
 
-install: $(VENV)/.installed node_modules/.package-lock.json chromium
+install: $(VENV)/.installed node_modules/.package-lock.json chromium fonts
 
 # socket.io-client for the web chat (bot/web serves it from node_modules; nothing vendored in git)
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+# Japanese font for the desk's charts (bot/desk/charts.py); Debian package, skipped when installed
+fonts:
+	@if [ ! -d /usr/share/fonts/opentype/noto ] || ! fc-list :lang=ja | grep -q "Noto Sans CJK"; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y fonts-noto-cjk; \
+	fi
 
 # Headless Chromium for tests/test_webchat.py (Debian package; skipped when already installed)
 chromium:

@@ -5,9 +5,6 @@ DATABASE_URL selects the database. Errors exit with 2 and one line on stderr.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import os
 import re
 import sys
@@ -16,22 +13,19 @@ import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.codes import RecordStatus, SituationChannel, Verdict
+from bot.exports import BIDI_CONTROLS, masked, render_csv, render_json
 from bot.privacy import mask_personal_data
 from bot.records import RECORD_FIELDS, ConsultationStore
 
 FORMATS = ("json", "csv")
 DEMAND_WIDTH = 30
-_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_UNSAFE_IN_CELLS = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
-_UNSAFE_ON_TERMINAL = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
+_UNSAFE_ON_TERMINAL = re.compile(f"[\x00-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 # ESC [ … final byte (CSI), ESC ] … BEL or ESC \\ (OSC), ESC + one character (the rest)
 _TERMINAL_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|\x9b[0-?]*[ -/]*[@-~]")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 class CommandError(Exception):
@@ -90,9 +84,9 @@ def _guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namesp
     return 2
 
 
-def _open_store() -> ConsultationStore:
+def _open_store(args: argparse.Namespace) -> ConsultationStore:
     try:
-        return ConsultationStore()
+        return ConsultationStore(args.settings.database_url)
     except OSError as error:  # the folder for the SQLite file could not be created
         raise CommandError("データベースを使えません", f"database unavailable: {error}") from None
 
@@ -112,7 +106,7 @@ def _actor(args: argparse.Namespace) -> str:
 
 def _list(args: argparse.Namespace) -> int:
     status = _status(args.status)
-    store = _open_store()
+    store = _open_store(args)
     try:
         records = store.list(status=status, limit=args.limit)
         store.audit(_actor(args), "records.list", detail=f"status={status or 'all'} limit={args.limit} count={len(records)}")
@@ -126,12 +120,13 @@ def _export(args: argparse.Namespace) -> int:
     if args.format not in FORMATS:
         raise CommandError("--format は json か csv です", f"--format must be json or csv, not {args.format!r}")
     status = _status(args.status)
-    store = _open_store()
+    store = _open_store(args)
     try:
         records = store.list(status=status, limit=None)
         if args.masked:
-            records = [_masked(record) for record in records]
-        data = _render_json(records) if args.format == "json" else _render_csv(records)
+            records = [masked(record) for record in records]
+        render = render_json if args.format == "json" else render_csv
+        data = render(records, RECORD_FIELDS)
         detail = (
             f"format={args.format} out={args.out or '-'} count={len(records)} "
             f"status={status or 'all'} masked={'yes' if args.masked else 'no'}"
@@ -164,53 +159,9 @@ def _write_atomically(out: Path, data: bytes, before_rename: Callable[[], None])
             temp.unlink(missing_ok=True)
 
 
-def _masked(record: dict) -> dict:
-    masked = dict(record)
-    for name in ("demand", "notes"):
-        if masked[name] is not None:
-            masked[name] = mask_personal_data(masked[name])
-    masked["messages"] = [{**m, "text": mask_personal_data(m["text"])} for m in record["messages"]]
-    return masked
-
-
-def _render_json(records: list[dict]) -> bytes:
-    rows = [{name: record[name] for name in RECORD_FIELDS} for record in records]
-    return (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-def _cell(name: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if name == "messages":
-        return _spreadsheet_safe("\n".join(f"{m['sent_at']} {m['text']}" for m in value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return _spreadsheet_safe("|".join(value))
-    return _spreadsheet_safe(str(value))
-
-
-def _spreadsheet_safe(text: str) -> str:
-    """A CSV cell a spreadsheet shows as text: control and bidi-override characters (NUL, ESC,
-    U+202E …; not the line breaks and tabs inside a cell) become U+FFFD, and a cell that a
-    spreadsheet would run as a formula (= + - @, also full-width, or a leading tab or CR) gets a
-    leading apostrophe. JSON export keeps the text exactly."""
-    text = _UNSAFE_IN_CELLS.sub("\ufffd", text)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def _printable(text: str) -> str:
     """One line for the terminal: escape sequences dropped, other control characters as spaces."""
     return _UNSAFE_ON_TERMINAL.sub(" ", _TERMINAL_ESCAPES.sub("", text))
-
-
-def _render_csv(records: list[dict]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(RECORD_FIELDS)
-    for record in records:
-        writer.writerow([_cell(name, record[name]) for name in RECORD_FIELDS])
-    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
 
 
 def _width(text: str) -> int:
