@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 from bot import settings
 from bot.database import engine_for, upgrade_to_head
 from bot.desk_rules import alert_reason
+from bot.exports import MASKED_LIST_FIELDS, MASKED_TEXT_FIELDS
+from bot.privacy import mask_personal_data
 from bot.schema import Alert, AuditEntry, Consultation, Message
 from bot.codes import (
     Behavior,
@@ -132,9 +134,27 @@ def as_dict(row: Consultation) -> dict:
 class ConsultationStore:
     """Consultation records and the audit log in one database; each method is its own transaction."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, mask_at_write: bool = False) -> None:
+        """`mask_at_write` (MASK_PERSONAL_DATA_AT_WRITE): phone numbers, e-mail addresses and names
+        in messages and free-text fields are masked before they are stored, not only when shown."""
         self._engine = engine_for(url or settings.database_url())
+        self._mask_at_write = mask_at_write
         upgrade_to_head(self._engine)
+
+    def _stored_text(self, text: str) -> str:
+        return mask_personal_data(text) if self._mask_at_write else text
+
+    def _stored_fields(self, values: dict[str, Any]) -> dict[str, Any]:
+        if not self._mask_at_write:
+            return values
+        stored = dict(values)
+        for name in MASKED_TEXT_FIELDS:
+            if isinstance(stored.get(name), str):
+                stored[name] = mask_personal_data(stored[name])
+        for name in MASKED_LIST_FIELDS:
+            if isinstance(stored.get(name), list):
+                stored[name] = [mask_personal_data(item) for item in stored[name]]
+        return stored
 
     def dispose(self) -> None:
         """Close the pooled connections (e.g. before dropping a test database)."""
@@ -204,11 +224,11 @@ class ConsultationStore:
         if text is not None and not isinstance(text, str):
             raise ValueError(f"text: expected a string, got {type(text).__name__}")
         sent = _utc("sent_at", sent_at) if sent_at is not None else None
-        values = {name: _clean(name, value) for name, value in fields.items()}
+        values = self._stored_fields({name: _clean(name, value) for name, value in fields.items()})
         with self._session() as s, s.begin():
             row = self._record(s, record_id)
             if text is not None:
-                self._add_message_once(s, row.id, text, sent)
+                self._add_message_once(s, row.id, self._stored_text(text), sent)
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = _now()
@@ -229,7 +249,7 @@ class ConsultationStore:
         sent = _utc("sent_at", sent_at) if sent_at is not None else None
         with self._session() as s, s.begin():
             row = self._record(s, record_id)
-            self._add_message_once(s, row.id, text, sent)
+            self._add_message_once(s, row.id, self._stored_text(text), sent)
             row.updated_at = _now()
 
     @staticmethod

@@ -129,6 +129,7 @@ class Settings:
     cookie_secure: bool = False
     smtp: SmtpSettings | None = None
     retention_days: int = DEFAULT_RETENTION_DAYS
+    mask_at_write: bool = False
     customer_key_secret: str = ""
     secret_file: Path = DEFAULT_SECRET_FILE
     max_failed_logins: int = 5
@@ -187,6 +188,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         cookie_secure=_flag(environ, "DESK_COOKIE_SECURE"),
         smtp=_smtp(environ),
         retention_days=_int(environ, "DESK_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, minimum=1),
+        mask_at_write=_flag(environ, "MASK_PERSONAL_DATA_AT_WRITE"),
         customer_key_secret=environ.get("DESK_CUSTOMER_KEY_SECRET", ""),
         secret_file=Path(environ.get("DESK_SECRET_FILE") or DEFAULT_SECRET_FILE),
     )

@@ -58,6 +58,7 @@ def programs(ports: Ports, python: str = sys.executable) -> tuple[Program, ...]:
         Program("rasa", (python, "-m", "bot.rasa.server", "run", "--model", MODEL, "--endpoints", "endpoints.yml",
                          "--credentials", "credentials.yml", "--port", str(ports.rasa), "--interface", "127.0.0.1",
                          "--enable-api")),  # the server reads RASA_AUTH_TOKEN itself (kept out of `ps`)
+        Program("desk", (python, "-m", "bot.desk")),  # DESK_HOST/DESK_PORT, 127.0.0.1:5007
     )
 
 

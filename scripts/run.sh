@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `server`: the supervisor (python -m bot.supervisor) starts the action server, the time-box timer
-# service, the web chat page and the Rasa server, restarts any that dies and stops them all on Ctrl+C.
+# service, the web chat page, the Rasa server and the consultation desk app, restarts any that dies and stops them all on Ctrl+C.
 # `shell` / `test-stories`: the action server under the supervisor in the background, then Rasa's
 # shell or story tests in the foreground. Rasa runs as `python -m bot.rasa.server`, which sends the
 # action server its secret (ACTION_SERVER_TOKEN, else var/action_server.token, generated once).
@@ -34,6 +34,7 @@ case "${1:-server}" in
 時間の区切りのお知らせ（タイマー）  (log: var/timers.log)
 Webチャット: http://127.0.0.1:$WEBCHAT_PORT/  (log: var/webchat.log)
 Rasa サーバー: http://127.0.0.1:$RASA_PORT  (log: var/rasa.log。起動まで30秒ほどかかります)
+相談窓口の Web アプリ: http://127.0.0.1:${DESK_PORT:-5007}/  (log: var/desk.log。最初の管理者: make desk-admin)
 止まったプロセスは自動で再起動します（記録: var/supervisor.log）。
 話しかけ方（別の端末で）:
   curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\

@@ -365,3 +365,26 @@ def test_a_turn_stores_the_message_and_the_facts_together(database_url):
     assert record["situation_channel"] == "counter" and record["ongoing"] is True
     assert record["behaviors"] == ["intimidation"]
     store.dispose()
+
+
+def test_masking_at_write_stores_no_phone_number_mail_address_or_name(database_url: str) -> None:
+    masking = ConsultationStore(database_url, mask_at_write=True)
+    plain = ConsultationStore(database_url)
+    try:
+        record_id = masking.start("conv-mask", "rest")
+        masking.record_turn(
+            record_id,
+            "山田様から090-1234-5678に折り返せと。連絡先は yamada@example.jp",
+            demand="山田様への折り返し",
+            exact_words=["090-1234-5678に電話しろ"],
+        )
+        stored = plain.get(record_id)  # read back without any masking on the way out
+        assert stored["messages"][0]["text"] == "●●様から[電話番号]に折り返せと。連絡先は [メールアドレス]"
+        assert stored["demand"] == "●●様への折り返し"
+        assert stored["exact_words"] == ["[電話番号]に電話しろ"]
+        unmasked_id = plain.start("conv-plain", "rest")
+        plain.record_turn(unmasked_id, "090-1234-5678")
+        assert plain.get(unmasked_id)["messages"][0]["text"] == "090-1234-5678"
+    finally:
+        masking.dispose()
+        plain.dispose()

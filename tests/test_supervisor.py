@@ -155,9 +155,10 @@ def test_sigterm_or_ctrl_c_stops_every_process_then_the_supervisor(tmp_path, sig
     assert all(len(pids(tmp_path, name)) == 1 for name in ("a", "b", "stubborn"))  # none restarted while stopping
 
 
-def test_make_run_starts_the_four_services_with_their_ports():
+def test_make_run_starts_the_five_services_with_their_ports():
     table = {p.name: p for p in programs(Ports(rasa=15005, actions=15055, webchat=15006), python="py")}
-    assert list(table) == ["actions", "timers", "webchat", "rasa"]
+    assert list(table) == ["actions", "timers", "webchat", "rasa", "desk"]
+    assert table["desk"].command == ("py", "-m", "bot.desk")
     assert table["actions"].command == ("py", "-m", "bot.rasa.action_server", "--port", "15055")
     assert table["timers"].env == {"RASA_URL": "http://127.0.0.1:15005"}
     assert table["webchat"].command[-2:] == ("--port", "15006") and table["webchat"].env == {"RASA_PORT": "15005"}
