@@ -8,6 +8,7 @@ from email import message_from_bytes
 from email.policy import default as default_policy
 import io
 import json
+import itertools
 import re
 import socket
 import subprocess
@@ -88,9 +89,14 @@ def audit_actions(store: DeskStore) -> list[tuple[str, str, int | None]]:
     return [(e["actor"], e["action"], e["record_id"]) for e in store.audit_entries()]
 
 
+_conversations = itertools.count(1)
+
+
 def make_record(store: DeskStore, department: str = "市民課", verdict: str | None = "harassment",
                 started: datetime = NOW - timedelta(hours=1), **fields) -> int:
-    record_id = store.records.start(f"conv-{department}-{started.timestamp()}", "botframework", started_at=started)
+    # a conversation of its own: start() with the same conversation and start time is the same record
+    record_id = store.records.start(f"conv-{department}-{started.timestamp()}-{next(_conversations)}",
+                                    "botframework", started_at=started)
     store.records.record_turn(record_id, fields.pop("message", f"窓口で怒鳴られています。電話は{PHONE}です"),
                               verdict=verdict, employee_department=department, **fields)
     return record_id
