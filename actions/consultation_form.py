@@ -1,6 +1,11 @@
-"""The fact-finding form: asks only what is still missing, repeats the demand back."""
+"""The two question forms: at most three questions before the first judgement, the rest after it.
+
+Answers are read into the slots by actions/facts.py (every message, buttons and typed text
+alike); these validation actions choose what is still asked and give the advice that is due.
+"""
 from __future__ import annotations
 
+import time
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -8,34 +13,45 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.replies import send
+from actions.replies import TIME_NOTICE_SLOT, send
+from actions.services import organization
 from bot import guidance
+from bot.advice import advice_now
 from bot.codes import Stage
-from bot.conversation import UNKNOWN, channel_of
+from bot.conversation import UNKNOWN, channel_of, known, time_status
 
-MAX_DEMAND_LENGTH = 500
+QUESTIONS_BEFORE_JUDGEMENT = 3
 
 
 def stage_notices(dispatcher: CollectingDispatcher, slots: Dict[Text, Any]) -> Dict[Text, Any]:
-    """Safety first when danger is new, then the initial-response advice once live/after and
-    the channel are known. Returns the slots it marks as done."""
+    """Safety first when danger is new, then, once it is known whether the exchange is live,
+    what to say now. Returns the slots it marks as done."""
     done: Dict[Text, Any] = {}
     if slots.get("danger") and not slots.get("safety_given"):
         send(dispatcher, guidance.safety_first(channel_of(slots)))
         done["safety_given"] = True
-    if (
-        not slots.get("initial_response_given")
-        and slots.get("ongoing") is not None
-        and slots.get("situation_channel") is not None
-    ):
-        send(dispatcher, guidance.initial_response(channel_of(slots), slots.get("ongoing") is True))
+    if not slots.get("initial_response_given") and slots.get("ongoing") is not None:
+        settings = organization()
+        status = time_status(slots, time.time(), settings.time_limit_minutes, settings.warn_before_minutes)
+        send(dispatcher, advice_now(known(slots.get("ongoing")), channel_of(slots), status, settings.time_limit_minutes))
         done["initial_response_given"] = True
+        if status is not None and status.over:
+            done[TIME_NOTICE_SLOT] = "over"  # the closing script already says so
     return done
 
 
-class ValidateConsultationForm(FormValidationAction):
-    def name(self) -> Text:
-        return "validate_consultation_form"
+def questions_before_judgement(slots: Dict[Text, Any], form_slots: List[Text]) -> List[Text]:
+    """The first judgement's questions: in the form's order, the facts not yet known plus those
+    already asked, at most three. Facts the employee stated unasked cost no question."""
+    if slots.get("verdict"):  # judged already: only new conduct to confirm
+        return ["behaviors"] if "behaviors" in form_slots and slots.get("behaviors") is None else []
+    asked = slots.get("asked") or []
+    candidates = [name for name in form_slots if slots.get(name) is None or name in asked]
+    return candidates[:QUESTIONS_BEFORE_JUDGEMENT]
+
+
+class FactValidation(FormValidationAction):
+    """Shared by both forms: advice that is due, the stage, and the demand as typed."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -49,10 +65,22 @@ class ValidateConsultationForm(FormValidationAction):
     def validate_demand(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if value == UNKNOWN:
-            return {"demand": UNKNOWN}
-        demand = str(value).strip()[:MAX_DEMAND_LENGTH]
-        if not demand:
-            return {"demand": None}
-        dispatcher.utter_message(text=guidance.demand_echo(demand))
-        return {"demand": demand}
+        if value == UNKNOWN or not value:
+            return {"demand": value}
+        dispatcher.utter_message(text=guidance.demand_echo(str(value)))
+        return {"demand": value}
+
+
+class ValidateConsultationForm(FactValidation):
+    def name(self) -> Text:
+        return "validate_consultation_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        return questions_before_judgement(dict(tracker.slots), domain_slots)
+
+
+class ValidateDetailsForm(FactValidation):
+    def name(self) -> Text:
+        return "validate_details_form"

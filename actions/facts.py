@@ -5,14 +5,15 @@ import time
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker, ValidationAction
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet, UserUttered, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.services import consultation_store
 from actions.timers import deadline_fields, is_external
 from bot.codes import SourceChannel
-from bot.conversation import record_fields, slot_changes_from_message
+from bot.conversation import gave_up_on, is_unknown_payload, record_fields, slot_changes_from_message
+from bot.prompts import GAVE_UP
 
 # Messages with these intents open a consultation record; small talk before one does not.
 CONSULTATION_INTENTS = frozenset(
@@ -46,6 +47,14 @@ def latest_user_event_time(tracker: Tracker) -> float | None:
     return None
 
 
+def as_fallback(text: str, message: Dict[Text, Any]) -> List[EventType]:
+    """An unknown `/payload` (a stale button, a client's typo) is taken as unreadable, never as
+    whatever intent the NLU guesses for its text (「最初から」 wiped the consultation): the
+    message is replaced by one with the fallback intent, and nothing is stored."""
+    parse_data = {"text": text, "intent": {"name": "nlu_fallback", "confidence": 1.0}, "entities": []}
+    return [UserUtteranceReverted(), UserUttered(text, parse_data, input_channel=message.get("input_channel"))]
+
+
 class ValidateSlotMappings(ValidationAction):
     """Rasa runs this after every user message (action_validate_slot_mappings)."""
 
@@ -58,7 +67,16 @@ class ValidateSlotMappings(ValidationAction):
             return []  # a timer reminder (bot/timer_service.py): no facts, no record, no message
         text = message.get("text") or ""
         intent = (message.get("intent") or {}).get("name")
-        changes = slot_changes_from_message(tracker.slots, text, intent, message.get("entities") or [], now)
+        if is_unknown_payload(text, intent):
+            return as_fallback(text, message)
+        # Rasa extracts slots a second time when a form activates; each message counts once.
+        message_at = latest_user_event_time(tracker)
+        is_new_message = message_at != tracker.slots.get("recorded_message_at")
+        changes = slot_changes_from_message(
+            tracker.slots, text, intent, message.get("entities") or [], now, new_message=is_new_message
+        )
+        if gave_up_on(changes, tracker.slots):
+            dispatcher.utter_message(text=GAVE_UP)
         slots: Dict[Text, Any] = {**tracker.slots, **changes}
 
         record_id = slots.get("consultation_id")
@@ -68,9 +86,6 @@ class ValidateSlotMappings(ValidationAction):
             )
             changes["consultation_id"] = record_id
         if record_id is not None:
-            # Rasa extracts slots a second time when a form activates; store each message once.
-            message_at = latest_user_event_time(tracker)
-            is_new_message = message_at != slots.get("recorded_message_at")
             if is_new_message:
                 changes["recorded_message_at"] = message_at
             consultation_store().record_turn(

@@ -40,6 +40,13 @@ def assess_and_record(slots: Dict[Text, Any]) -> Assessment:
     return assessment
 
 
+DETAILS_INTRO = "記録のために、あといくつか伺います。わからないものや急がないものは、とばして大丈夫です。"
+
+
+def slot_events(changes: Dict[Text, Any]) -> List[EventType]:
+    return [SlotSet(name, value) for name, value in changes.items()]
+
+
 def stage_event(stage: Stage) -> SlotSet:
     return SlotSet("stage", stage.value)
 
@@ -56,7 +63,7 @@ class ActionTriage(Action):
         if slots.get("verdict"):
             dispatcher.utter_message(text="追加の情報を反映して、判断を見直します。")
         elif not safety_due:
-            dispatcher.utter_message(text="カスハラ対応をお手伝いします。順番に確認しましょう。")
+            dispatcher.utter_message(text="お話を伺います。わかっていることから、一緒に整理しましょう。")
         done = stage_notices(dispatcher, slots)
         stage = Stage.SAFETY if done.get("safety_given") else Stage.START
         return [SlotSet(name, value) for name, value in done.items()] + [stage_event(stage)]
@@ -78,8 +85,8 @@ class ActionInitialResponse(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         slots = tracker.slots
         send(dispatcher, guidance.initial_response(channel_of(slots), ongoing=slots.get("ongoing") is not False))
-        send_time_notice(dispatcher, slots)
-        return [SlotSet("initial_response_given", True), stage_event(Stage.INITIAL_RESPONSE)]
+        changes = send_time_notice(dispatcher, slots)
+        return slot_events(changes) + [SlotSet("initial_response_given", True), stage_event(Stage.INITIAL_RESPONSE)]
 
 
 class ActionAssess(Action):
@@ -92,6 +99,25 @@ class ActionAssess(Action):
         if tracker.active_loop_name:
             dispatcher.utter_message(text="いまわかっている範囲での目安です。")
         send(dispatcher, guidance.judgement(assessment))
+        if not tracker.active_loop_name and not slots.get("verdict") and slots.get("consultation_id") is not None:
+            dispatcher.utter_message(text=DETAILS_INTRO)
+        return [SlotSet("verdict", assessment.verdict.value), stage_event(Stage.JUDGEMENT)]
+
+
+class ActionDetailsDone(Action):
+    """After the questions that follow the first judgement: the judgement again only if it changed."""
+
+    def name(self) -> Text:
+        return "action_details_done"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        slots = dict(tracker.slots)
+        assessment = assess_and_record(slots)
+        if assessment.verdict.value != slots.get("verdict"):
+            dispatcher.utter_message(text="伺った内容で、判断を見直しました。")
+            send(dispatcher, guidance.judgement(assessment))
+        else:
+            send(dispatcher, guidance.Reply("ありがとうございました。記録に残しました。判断は変わりません。", guidance.NEXT_STEP_BUTTONS))
         return [SlotSet("verdict", assessment.verdict.value), stage_event(Stage.JUDGEMENT)]
 
 
@@ -113,8 +139,7 @@ class ActionEscalation(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         slots = dict(tracker.slots)
         send(dispatcher, guidance.escalation(current_assessment(slots), organization()))
-        send_time_notice(dispatcher, slots)
-        return [stage_event(Stage.ESCALATION)]
+        return slot_events(send_time_notice(dispatcher, slots)) + [stage_event(Stage.ESCALATION)]
 
 
 class ActionCloseConsultation(Action):
@@ -147,5 +172,4 @@ class ActionShowRecord(Action):
             dispatcher.utter_message(text="まだ記録はありません。状況を教えていただくと、記録を作ります。")
             return []
         dispatcher.utter_message(text=guidance.record_summary(consultation_store().get(record_id)))
-        send_time_notice(dispatcher, tracker.slots)
-        return []
+        return slot_events(send_time_notice(dispatcher, tracker.slots))

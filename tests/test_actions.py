@@ -9,7 +9,7 @@ import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.consultation_form import ValidateConsultationForm
+from actions.consultation_form import ValidateConsultationForm, ValidateDetailsForm, questions_before_judgement
 from actions.facts import ValidateSlotMappings
 from actions.stages import (
     ActionAssess,
@@ -20,6 +20,7 @@ from actions.stages import (
     ActionTimeBox,
     ActionTriage,
 )
+from bot.codes import Behavior
 from bot.settings import PROJECT_ROOT, load_organization
 from tests.trackers import entity, make_tracker
 
@@ -67,7 +68,7 @@ def test_first_message_fills_every_fact_it_carries_and_opens_a_record():
     )
     events, _, _ = run(ValidateSlotMappings(), tracker)
     slots = slot_events(events)
-    assert slots["behaviors"] == ["intimidation", "dogeza_demand"]
+    assert slots["suggested_behaviors"] == ["intimidation", "dogeza_demand"]
     assert slots["situation_channel"] == "counter"
     assert slots["elapsed_minutes"] == 90
     record = services.consultation_store().get(slots["consultation_id"])
@@ -78,7 +79,7 @@ def test_first_message_fills_every_fact_it_carries_and_opens_a_record():
     assert [m["text"] for m in record["messages"]] == ["窓口で1時間半も怒鳴られ、土下座しろと言われた"]
 
 
-def test_later_messages_add_behaviours_without_losing_earlier_ones():
+def test_later_conduct_is_kept_with_the_earlier_and_awaits_confirmation():
     store = services.consultation_store()
     record_id = store.start("employee-1", "slack")
     tracker = make_tracker(
@@ -89,10 +90,30 @@ def test_later_messages_add_behaviours_without_losing_earlier_ones():
     )
     events, _, _ = run(ValidateSlotMappings(), tracker)
     slots = slot_events(events)
-    assert slots["behaviors"] == ["verbal_abuse", "threat"]
-    assert slots["danger"] is True
+    assert slots["suggested_behaviors"] == ["verbal_abuse", "threat"] and slots["behaviors"] is None
+    assert "danger" not in slots  # read, not confirmed: no crime, no safety message on that alone
     assert "consultation_id" not in slots
     assert store.get(record_id)["behaviors"] == ["verbal_abuse", "threat"]
+
+
+def test_an_unknown_payload_becomes_the_fallback_and_is_not_stored():
+    store = services.consultation_store()
+    record_id = store.start("employee-1", "rest")
+    tracker = make_tracker("/no_such_button", intent="restart", slots={"consultation_id": record_id})
+    events, _, _ = run(ValidateSlotMappings(), tracker)
+    assert [event["event"] for event in events] == ["rewind", "user"]
+    assert events[1]["parse_data"]["intent"]["name"] == "nlu_fallback"
+    assert store.get(record_id)["messages"] == []
+
+
+def test_after_the_second_miss_the_bot_says_so_and_moves_on():
+    store = services.consultation_store()
+    record_id = store.start("employee-1", "rest")
+    tracker = make_tracker("うーん", intent="out_of_scope", active_loop="consultation_form", slots={
+        "consultation_id": record_id, "requested_slot": "our_fault", "question_misses": {"our_fault": 1}})
+    events, texts, _ = run(ValidateSlotMappings(), tracker)
+    assert slot_events(events)["our_fault"] == "unknown"
+    assert "先に進みます" in texts[0]
 
 
 def test_small_talk_before_a_consultation_stores_nothing():
@@ -113,8 +134,8 @@ def test_form_repeats_the_demand_back():
     tracker = make_tracker("市長を出せ", intent="report_incident",
                            slots={"demand": "市長を出せ", "requested_slot": "demand", "ongoing": False,
                                   "situation_channel": "phone", "initial_response_given": True},
-                           active_loop="consultation_form", set_this_turn=("demand",))
-    events, texts, _ = run(ValidateConsultationForm(), tracker)
+                           active_loop="details_form", set_this_turn=("demand",))
+    events, texts, _ = run(ValidateDetailsForm(), tracker)
     assert slot_events(events)["demand"] == "市長を出せ"
     assert any("「市長を出せ」" in text for text in texts)
 
@@ -221,7 +242,72 @@ def test_every_form_slot_has_a_question():
     from actions.questions import ASK_ACTIONS, FORM_SLOTS
 
     assert sorted(action().name() for action in ASK_ACTIONS) == sorted(f"action_ask_{s}" for s in FORM_SLOTS)
-    assert list(FORM_SLOTS) == DOMAIN["forms"]["consultation_form"]["required_slots"]
+    form_slots = {slot for form in DOMAIN["forms"].values() for slot in form["required_slots"]}
+    assert form_slots == set(FORM_SLOTS)
+
+
+CONSULTATION_SLOTS = DOMAIN["forms"]["consultation_form"]["required_slots"]
+
+
+def test_at_most_three_questions_before_the_first_judgement():
+    assert questions_before_judgement({}, CONSULTATION_SLOTS) == ["ongoing", "behaviors", "our_fault"]
+    # stated unasked: costs no question
+    stated = {"ongoing": True, "our_fault": True}
+    assert questions_before_judgement(stated, CONSULTATION_SLOTS) == ["behaviors", "demand_related",
+                                                                         "situation_channel"]
+    # answered questions keep their place, so the list does not grow
+    answered = {"ongoing": True, "behaviors": [], "asked": ["ongoing", "behaviors"]}
+    assert questions_before_judgement(answered, CONSULTATION_SLOTS) == ["ongoing", "behaviors", "our_fault"]
+    # after the judgement only new conduct is confirmed here
+    assert questions_before_judgement({"verdict": "gray", "behaviors": None}, CONSULTATION_SLOTS) == ["behaviors"]
+    assert questions_before_judgement({"verdict": "gray", "behaviors": []}, CONSULTATION_SLOTS) == []
+
+
+def test_the_conduct_read_is_shown_as_toggles_to_confirm():
+    from actions.questions import ASK_ACTIONS
+
+    ask = next(action for action in ASK_ACTIONS if action().name() == "action_ask_behaviors")
+    tracker = make_tracker("窓口で怒鳴られた", intent="report_incident", active_loop="consultation_form",
+                           slots={"suggested_behaviors": ["intimidation"], "requested_slot": "behaviors"})
+    events, texts, messages = run(ask(), tracker)
+    assert "威圧的な言動" in texts[0]
+    assert [b["title"] for b in messages[0]["buttons"]] == ["合っています", "ほかにもある", "どれも違う"]
+    choices = messages[0]["custom"]["data"]["choices"]
+    options = [option for group in choices["groups"] for option in group["options"]]
+    assert sorted(o["code"] for o in options) == sorted(b.value for b in Behavior)
+    assert [o["code"] for o in options if o["selected"]] == ["intimidation"]
+    assert slot_events(events)["asked"] == ["behaviors"]
+
+
+def test_the_conduct_question_offers_the_groups_then_one_groups_codes():
+    from actions.questions import ASK_ACTIONS
+
+    ask = next(action for action in ASK_ACTIONS if action().name() == "action_ask_behaviors")
+    _, _, messages = run(ask(), make_tracker("", slots={"requested_slot": "behaviors"}))
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles[:4] == ["暴力・脅し・居座り", "暴言・威圧・差別", "無理な要求・謝罪の強要", "しつこさ・ネット・性的な言動"]
+    assert titles[-2:] == ["特にない", "わからない"]
+    _, _, group = run(ask(), make_tracker("", slots={"requested_slot": "behaviors", "behavior_group": "danger"}))
+    payloads = [b["payload"] for b in group[0]["buttons"]]
+    assert '/inform{"behavior": ["threat"], "behavior_group": "danger"}' in payloads
+
+
+def test_a_second_try_is_short_and_offers_dont_know():
+    from actions.questions import ASK_ACTIONS
+
+    ask = next(action for action in ASK_ACTIONS if action().name() == "action_ask_demand_related")
+    _, texts, messages = run(ask(), make_tracker("", slots={"question_misses": {"demand_related": 1}}))
+    assert texts[0] == "要求がこちらの業務に関係するかどうかだけ、選んでください。"
+    assert messages[0]["buttons"][-1] == {"title": "わからない", "payload": "/dont_know"}
+
+
+def test_a_live_case_past_the_limit_gets_the_closing_script_at_once():
+    tracker = make_tracker("窓口でもう40分怒鳴られています", intent="report_incident", slots={
+        "ongoing": True, "situation_channel": "counter", "case_started_at": time.time() - 40 * 60})
+    events, texts, _ = run(ActionTriage(), tracker)
+    advice = "\n".join(texts)
+    assert "本日はここまで" in advice and "お礼を伝える" not in advice
+    assert slot_events(events)["time_notice_shown"] == "over"
 
 
 def test_restart_starts_a_new_conversation():
@@ -244,3 +330,9 @@ def test_a_message_extracted_twice_is_stored_once():
     record = services.consultation_store().get(slots["consultation_id"])
     assert [m["text"] for m in record["messages"]] == ["窓口で怒鳴られています"]
     assert slot_events(second) == {}
+
+
+def test_the_tracker_fixture_knows_every_domain_slot():
+    from tests.trackers import SLOT_NAMES
+
+    assert set(DOMAIN["slots"]) == set(SLOT_NAMES)
