@@ -335,4 +335,4 @@ def test_a_message_extracted_twice_is_stored_once():
 def test_the_tracker_fixture_knows_every_domain_slot():
     from tests.trackers import SLOT_NAMES
 
-    assert set(DOMAIN["slots"]) == set(SLOT_NAMES)
+    assert set(DOMAIN["slots"]) | {"requested_slot"} == set(SLOT_NAMES)

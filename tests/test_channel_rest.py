@@ -62,6 +62,8 @@ def test_metadata_of_a_fresh_conversation():
         "elapsed_minutes": None,
         "over_time_limit": False,
         "time_limit_minutes": LIMIT,
+        "asking": None,
+        "understood": NOTHING_UNDERSTOOD,
     }
 
 
@@ -74,7 +76,23 @@ def test_metadata_of_a_live_exchange_past_the_limit():
         "elapsed_minutes": 25,
         "over_time_limit": True,
         "time_limit_minutes": LIMIT,
+        "asking": None,
+        "understood": {"behaviors": [], "behaviors_confirmed": False, "facts": {"ongoing": True}},
     }
+
+
+NOTHING_UNDERSTOOD = {"behaviors": [], "behaviors_confirmed": False, "facts": {}}
+
+
+def test_metadata_says_what_is_asked_and_what_is_understood():
+    slots = {"requested_slot": "our_fault", "behaviors": ["verbal_abuse"], "suggested_behaviors": [],
+             "ongoing": True, "situation_channel": "phone", "our_fault": None, "demand_related": "unknown"}
+    metadata = reply_metadata(slots, time.time())
+    assert metadata["asking"] == "our_fault"
+    assert metadata["understood"] == {"behaviors": ["verbal_abuse"], "behaviors_confirmed": True,
+                                      "facts": {"ongoing": True, "situation_channel": "phone"}}
+    pending = reply_metadata({"suggested_behaviors": ["threat"], "requested_slot": "behaviors"}, time.time())
+    assert pending["understood"]["behaviors"] == ["threat"] and pending["understood"]["behaviors_confirmed"] is False
 
 
 def test_metadata_just_before_and_at_the_limit():
@@ -98,6 +116,8 @@ def test_metadata_carries_codes_only():
         "elapsed_minutes": None,
         "over_time_limit": False,
         "time_limit_minutes": LIMIT,
+        "asking": None,
+        "understood": NOTHING_UNDERSTOOD,
     }
 
 
@@ -179,6 +199,8 @@ def test_with_the_right_token_every_reply_carries_the_kasuhara_payload(monkeypat
         "elapsed_minutes": 25,
         "over_time_limit": True,
         "time_limit_minutes": LIMIT,
+        "asking": None,
+        "understood": {"behaviors": [], "behaviors_confirmed": False, "facts": {"ongoing": True}},
     }
     assert [reply["custom"]["kasuhara"] for reply in replies] == [expected] * 3
     assert replies[0]["text"] == "カスハラ対応をお手伝いします。順番に確認しましょう。"
@@ -299,6 +321,8 @@ def test_without_a_token_configured_no_authorization_is_needed():
         "elapsed_minutes": 90,
         "over_time_limit": False,
         "time_limit_minutes": LIMIT,
+        "asking": None,
+        "understood": {**NOTHING_UNDERSTOOD, "facts": {"ongoing": False, "elapsed_minutes": 90}},
     }
     assert bot.received[0].text == "昨日の電話の件です"
 
@@ -530,3 +554,23 @@ def test_slots_left_by_an_earlier_save_are_not_taken_for_this_turn(tmp_path):
     status, replies, _ = _ask(ReplyOnlyBot(replies=[bot_message("はい")], tracker_store=FailSafeTrackerStore(store)))
     assert status == 200
     assert replies[0]["custom"]["kasuhara"]["stage"] == "judgement"  # read back, not the stale hand-over
+
+
+def test_the_openapi_description_names_every_code_asked_and_understood():
+    import yaml
+
+    from actions.questions import FORM_SLOTS
+    from bot.codes import Behavior, SituationChannel
+    from bot.conversation import understood_facts
+
+    schemas = yaml.safe_load((PROJECT_ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))["components"][
+        "schemas"
+    ]
+    assert set(schemas["KasuharaState"]["properties"]["asking"]["enum"]) == set(FORM_SLOTS) | {None}
+    understood = schemas["Understood"]["properties"]
+    assert understood["behaviors"]["items"]["enum"] == [b.value for b in Behavior]
+    every_fact = {name: True for name in ("ongoing", "our_fault", "demand_related", "identified", "recorded",
+                                          "alone", "danger", "refused_to_leave")}
+    facts = understood_facts({**every_fact, "situation_channel": "phone", "elapsed_minutes": 5, "demand": "x"})
+    assert set(facts) == set(understood["facts"]["properties"])
+    assert understood["facts"]["properties"]["situation_channel"]["enum"] == [c.value for c in SituationChannel]
