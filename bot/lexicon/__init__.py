@@ -20,7 +20,8 @@ Design choices (tested in tests/test_lexicon.py):
 - Anger alone (怒っている・激怒・大声で怒って) maps to nothing: a loud but reasonable
   complainant is not harassment; aggressive loudness (大声を出される・叫ぶ・怒鳴る) is
   intimidation.
-- Something that has not happened is not a behaviour (「殴られそう」「抱きつかれそうになった」).
+- Something that has not happened is not a behaviour (「殴られそう」); an attempt is
+  (「殴られそうになった」「殴りかかってきた」).
 - Repetition is ``persistent`` only when repeating is the conduct itself (calls, visits,
   mails, the same demand); a frequency word on another behaviour (「何度も食事に誘われる」
   「下ネタを延々と」) is that behaviour only.
@@ -118,7 +119,8 @@ def _compiled(kind: str) -> tuple[tuple[str, re.Pattern], ...]:
 _CATEGORY_AFTER = re.compile(r"^(?:罪(?:に|で|です|が|は|と|[?？]|$)|にあた|に当た|になり(?:ます|え)|になる(?:の)?[?？か]|って(?:なに|何)(?:ですか|[?？]|$)|とは|の定義|かどうか)")
 
 
-_NOT_YET_AFTER = re.compile(r"^(?:ら|られ|れ|か|かれ|さ|され|り)?(?:そう(?:に|で|です|だ|な|。|、|!|！|$)|かけ(?:た|て|ました))")
+# 「殴られそう」 has not happened; 「殴られそうになった」 is violence attempted and counts.
+_NOT_YET_AFTER = re.compile(r"^(?:ら|られ|れ|か|かれ|さ|され|り)?(?:そう(?!にな)(?:に|で|です|だ|な|。|、|!|！|$)|かけ(?:た|て|ました))")
 _MAYBE_AFTER = re.compile(r"^[^。、,.!?！？]{0,6}?(?:かもしれ|かもわから|かも知れ)")
 
 
