@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/consultation.tar.gz
 SPACY_MODEL := models/ja_ginza_tokens
-MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) bot/rasa/nlu_components.py bot/lexicon.py bot/rasa/spacy_model.py
+MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) bot/rasa/nlu_components.py $(wildcard bot/lexicon/*.py) bot/conduct.py bot/rasa/spacy_model.py
+LOOKUPS := data/nlu/lookups.yml
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
@@ -48,6 +49,10 @@ train: $(MODEL)
 # built whenever missing, before the model that needs it
 $(SPACY_MODEL)/meta.json: bot/rasa/spacy_model.py $(VENV)/.installed
 	$(BIN)/python -m bot.rasa.spacy_model $(SPACY_MODEL)
+
+# the regexes, lookup tables and synonyms Rasa reads, generated from the lexicon's tables
+$(LOOKUPS): bot/lexicon/tables.py bot/lexicon/__init__.py bot/lexicon/__main__.py
+	$(BIN)/python -m bot.lexicon --write $@
 
 $(MODEL): $(MODEL_INPUTS) $(VENV)/.installed | $(SPACY_MODEL)/meta.json
 	$(BIN)/python -m bench.training --config config.yml --domain domain.yml --data data --model $(MODEL)
