@@ -13,31 +13,48 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.replies import TIME_NOTICE_SLOT, send
+from actions.replies import TIME_NOTICE_SLOT, judgement_reply, send
 from actions.services import organization
 from bot import guidance
-from bot.advice import advice_now
-from bot.codes import Stage
-from bot.conversation import UNKNOWN, channel_of, known, time_status
+from bot.advice import advice_now, moments_in
+from bot.codes import Situation, Stage, TimeThreshold
+from bot.assessment import assess
+from bot.conversation import UNKNOWN, channel_of, facts_from_slots, known, question_applies, time_status
 
 QUESTIONS_BEFORE_JUDGEMENT = 3
 
 
-def stage_notices(dispatcher: CollectingDispatcher, slots: Dict[Text, Any]) -> Dict[Text, Any]:
-    """Safety first when danger is new, then, once it is known whether the exchange is live,
-    what to say now. Returns the slots it marks as done."""
+def stage_notices(dispatcher: CollectingDispatcher, slots: Dict[Text, Any], text: Text = "") -> Dict[Text, Any]:
+    """Safety first when danger is new; words for a customer who speaks of taking their life, and
+    for the moments the message reports (「上司を出せ」, filming); then, once it is known whether
+    the exchange is live, what to say now. Returns the slots it marks as done."""
     done: Dict[Text, Any] = {}
+    channel = channel_of(slots)
     if slots.get("danger") and not slots.get("safety_given"):
-        send(dispatcher, guidance.safety_first(channel_of(slots)))
+        send(dispatcher, guidance.safety_first(channel))
         done["safety_given"] = True
+    advised = list(slots.get("moments_advised") or [])
+    due = [Situation.SELF_HARM] if slots.get("self_harm") else []
+    for situation in due + list(moments_in(text)):
+        if situation.value not in advised:
+            send(dispatcher, guidance.say(situation, channel))
+            advised.append(situation.value)
+    if advised != list(slots.get("moments_advised") or []):
+        done["moments_advised"] = advised
     if not slots.get("initial_response_given") and slots.get("ongoing") is not None:
         settings = organization()
         status = time_status(slots, time.time(), settings.time_limit_minutes, settings.warn_before_minutes)
-        send(dispatcher, advice_now(known(slots.get("ongoing")), channel_of(slots), status, settings.time_limit_minutes))
+        send(dispatcher, advice_now(known(slots.get("ongoing")), channel, status, settings.time_limit_minutes))
         done["initial_response_given"] = True
         if status is not None and status.over:
-            done[TIME_NOTICE_SLOT] = "over"  # the closing script already says so
+            done[TIME_NOTICE_SLOT] = TimeThreshold.OVER.value  # the closing script already says so
     return done
+
+
+def latest_text(tracker: Tracker) -> Text:
+    """The employee's typed words this turn ("" for a button)."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    return "" if text.startswith("/") else text
 
 
 def questions_before_judgement(slots: Dict[Text, Any], form_slots: List[Text]) -> List[Text]:
@@ -46,7 +63,9 @@ def questions_before_judgement(slots: Dict[Text, Any], form_slots: List[Text]) -
     if slots.get("verdict"):  # judged already: only new conduct to confirm
         return ["behaviors"] if "behaviors" in form_slots and slots.get("behaviors") is None else []
     asked = slots.get("asked") or []
-    candidates = [name for name in form_slots if slots.get(name) is None or name in asked]
+    candidates = [
+        name for name in form_slots if (slots.get(name) is None and question_applies(name, slots)) or name in asked
+    ]
     return candidates[:QUESTIONS_BEFORE_JUDGEMENT]
 
 
@@ -58,8 +77,15 @@ class FactValidation(FormValidationAction):
     ) -> List[EventType]:
         events = await super().run(dispatcher, tracker, domain)
         slots = {**tracker.slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
-        done = stage_notices(dispatcher, slots)
+        done = stage_notices(dispatcher, slots, latest_text(tracker))
         done["stage"] = Stage.FACT_FINDING.value
+        if slots.get("verdict"):  # judged already: say so at once when what was learnt changes it
+            assessment = assess(facts_from_slots(slots, time.time()), organization().time_limit_minutes)
+            if assessment.verdict.value != slots["verdict"]:
+                dispatcher.utter_message(text="いま伺った内容で、判断が変わりました。")
+                send(dispatcher, judgement_reply(assessment, slots))
+                done["verdict"] = assessment.verdict.value
+                done["stage"] = Stage.JUDGEMENT.value
         return events + [SlotSet(name, value) for name, value in done.items()]
 
     def validate_demand(

@@ -24,6 +24,10 @@ FORM_SLOTS = (
     "identified",
     "recorded",
     "alone",
+    "demand_basis",
+    "warnings_given",
+    "conduct_continued",
+    "departure_step",
 )
 SKIP_REST = guidance.Button("残りの質問はとばす", '/dont_know{"skip":"all"}')
 
@@ -61,6 +65,8 @@ def ask_action(slot: Text) -> type[Action]:
                 asked = list(slots.get("asked") or [])
                 if slot not in asked:
                     changes["asked"] = asked + [slot]
+            elif tracker.active_loop_name == "details_form":
+                changes["details_asked"] = True
             return [SlotSet(name, value) for name, value in changes.items()]
 
     return AskForSlot

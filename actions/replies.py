@@ -8,7 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import organization
 from bot import guidance
-from bot.conversation import time_status
+from bot.assessment import Assessment
+from bot.codes import TimeThreshold
+from bot.conversation import channel_of, time_status
 from bot.prompts import Prompt
 
 # The time notice is shown once per threshold: when the limit nears, and when it is reached.
@@ -17,6 +19,10 @@ TIME_NOTICE_SLOT = "time_notice_shown"
 
 def send(dispatcher: CollectingDispatcher, reply: guidance.Reply) -> None:
     dispatcher.utter_message(text=reply.text, buttons=[b.to_dict() for b in reply.buttons] or None)
+
+
+def judgement_reply(assessment: Assessment, slots: Mapping[str, Any]) -> guidance.Reply:
+    return guidance.judgement(assessment, channel_of(slots), ongoing=slots.get("ongoing") is True)
 
 
 def send_prompt(dispatcher: CollectingDispatcher, prompt: Prompt) -> None:
@@ -34,8 +40,10 @@ def send_time_notice(dispatcher: CollectingDispatcher, slots: Mapping[str, Any])
     Returns the slot change that remembers it."""
     settings = organization()
     status = time_status(slots, time.time(), settings.time_limit_minutes, settings.warn_before_minutes)
-    level = None if status is None else "over" if status.over else "near" if status.near else None
-    if level is None or slots.get(TIME_NOTICE_SLOT) == level:
+    shown = slots.get(TIME_NOTICE_SLOT)
+    last = TimeThreshold(shown) if shown in TimeThreshold._value2member_map_ else None
+    notice = guidance.time_notice_due(status, last, channel_of(slots))
+    if notice is None:
         return {}
-    dispatcher.utter_message(text=guidance.time_notice(status))
-    return {TIME_NOTICE_SLOT: level}
+    dispatcher.utter_message(text=notice.text)
+    return {TIME_NOTICE_SLOT: notice.threshold.value}

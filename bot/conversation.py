@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from bot import lexicon
-from bot.assessment import Facts
-from bot.codes import CRIMINAL_CONDUCT, Behavior, SituationChannel
+from bot.assessment import STOPPABLE_REMARKS, Facts
+from bot.codes import CRIMINAL_CONDUCT, Behavior, DemandBasis, DepartureStep, SituationChannel, WarningLevel
 from bot.durations import parse_minutes
+from bot.text_facts import danger_cues, read_facts
 
 UNKNOWN = "unknown"
+# A question that does not apply to this case (no refusal to leave, no remark to ask to stop):
+# not None, so that the forms never ask it; it becomes None again when it starts to apply.
+NOT_NEEDED = "not_needed"
 EMERGENCY_INTENT = "emergency"
 DISTRESS_INTENT = "express_distress"
 
@@ -51,7 +55,14 @@ def behaviors_for_judgement(slots: Mapping[str, Any]) -> frozenset[Behavior]:
     return frozenset(understood_behaviors(slots)) - CRIMINAL_CONDUCT
 
 
+def code_of(slots: Mapping[str, Any], name: str, enum: type) -> Any:
+    """The code a slot holds, None for unknown, not needed or nothing."""
+    value = slots.get(name)
+    return enum(value) if isinstance(value, str) and value in enum._value2member_map_ else None
+
+
 def facts_from_slots(slots: Mapping[str, Any], now: float) -> Facts:
+    basis = code_of(slots, "demand_basis", DemandBasis)
     return Facts(
         behaviors=behaviors_for_judgement(slots),
         our_fault=known(slots.get("our_fault")),
@@ -61,6 +72,14 @@ def facts_from_slots(slots: Mapping[str, Any], now: float) -> Facts:
         elapsed_minutes=elapsed_minutes_now(slots, now),
         refused_to_leave=bool(slots.get("refused_to_leave")),
         danger=bool(slots.get("danger")),
+        demand_basis=None if basis is DemandBasis.UNKNOWN else basis,
+        warnings_given=code_of(slots, "warnings_given", WarningLevel),
+        conduct_continued=known(slots.get("conduct_continued")),
+        departure_step=code_of(slots, "departure_step", DepartureStep),
+        self_harm=bool(slots.get("self_harm")),
+        identified=known(slots.get("identified")),
+        recorded=known(slots.get("recorded")),
+        alone=known(slots.get("alone")),
     )
 
 
@@ -125,10 +144,17 @@ INTERJECTION_INTENTS = frozenset(
     }
 )
 FACT_SLOTS = (
-    "ongoing", "behaviors", "our_fault", "demand_related", "situation_channel", "elapsed_minutes",
-    "demand", "identified", "recorded", "alone",
+    "ongoing", "behaviors", "departure_step", "warnings_given", "conduct_continued", "demand_basis",
+    "our_fault", "demand_related", "situation_channel", "elapsed_minutes", "demand", "identified", "recorded",
+    "alone",
 )
-YES_NO_SLOTS = ("ongoing", "our_fault", "demand_related", "identified", "recorded", "alone")
+YES_NO_SLOTS = ("ongoing", "our_fault", "demand_related", "identified", "recorded", "alone", "conduct_continued")
+# Questions answered with a code from a button (`/inform{"demand_basis": "opinion"}`).
+CODE_SLOTS: dict[str, type] = {
+    "demand_basis": DemandBasis,
+    "warnings_given": WarningLevel,
+    "departure_step": DepartureStep,
+}
 _YES_NO_INTENTS = {"affirm": True, "deny": False, "dont_know": UNKNOWN}
 # Facts read from free text (bot.text_facts.read_facts) that have a slot of their own.
 STATED_SLOTS = YES_NO_SLOTS + ("situation_channel", "elapsed_minutes")
@@ -204,6 +230,9 @@ def _answer(slots: Mapping[str, Any], text: str, intent: str | None, entities: l
         return {requested: UNKNOWN}
     if requested in YES_NO_SLOTS and intent in _YES_NO_INTENTS:
         return {requested: _YES_NO_INTENTS[intent]}
+    if requested in CODE_SLOTS:
+        codes = _codes(_entity_values(entities, requested), CODE_SLOTS[requested])
+        return {requested: codes[0].value} if codes else {}
     if requested == "demand" and typed:
         demand = text.strip()[:MAX_DEMAND_LENGTH]
         return {"demand": demand} if demand else {}
@@ -216,37 +245,38 @@ def slot_changes_from_message(
     intent: str | None,
     entities: Iterable[Mapping[str, Any]],
     now: float,
-    stated: Mapping[str, Any] | None = None,
-    danger_cues: Iterable[Any] = (),
     new_message: bool = True,
 ) -> dict[str, Any]:
     """The slots one employee message changes; unchanged slots are left out.
 
-    - `stated`: facts the text states (bot.text_facts.read_facts); they fill their slots and
-      correct earlier answers, so nothing stated is asked again.
+    - facts the text states (bot.text_facts.read_facts) fill their slots and correct earlier
+      answers, so nothing stated is asked again.
     - the question being asked (`requested_slot`) is answered by a button, a typed yes/no,
       わからない, or for the demand by any typed text; a message that answers nothing (and is
       not a question of the employee's own) is a miss, and after the second the question is
       left as unknown.
     - conduct read from text is a suggestion (`suggested_behaviors`) until the employee
       confirms it; only confirmed conduct counts for a crime (facts_from_slots).
-    - danger: an emergency or an explicit danger cue in the text (`danger_cues`).
+    - danger: an emergency or an explicit danger cue in the text (bot.text_facts.danger_cues).
     """
     entities = list(entities)
-    stated = dict(stated or {})
     typed = bool(text) and payload_intent(text) is None
+    stated = read_facts(text, asking=slots.get("requested_slot")) if typed else {}
+    cues = danger_cues(text) if typed else frozenset()
     changes: dict[str, Any] = _behavior_changes(slots, text, intent, entities)
     changes.update(_answer(slots, text, intent, entities))
 
     for name in STATED_SLOTS:
         value = stated.get(name)
-        if value is not None and value != slots.get(name):
+        if name != "situation_channel" and value is not None and value != slots.get(name):
             changes[name] = value
 
-    if "situation_channel" not in changes:
-        channels = _codes(_entity_values(entities, "channel"), SituationChannel)
-        asked = slots.get("requested_slot") == "situation_channel"
-        if channels and (asked or channel_of(slots) is None) and channels[0].value != slots.get("situation_channel"):
+    # Another place mentioned (「窓口にも来た」) is no correction: the channel changes when asked or unknown.
+    if "situation_channel" not in changes and (
+        slots.get("requested_slot") == "situation_channel" or channel_of(slots) is None
+    ):
+        channels = _codes([stated.get("situation_channel") or "", *_entity_values(entities, "channel")], SituationChannel)
+        if channels and channels[0].value != slots.get("situation_channel"):
             changes["situation_channel"] = channels[0].value
 
     if "elapsed_minutes" not in changes and typed:
@@ -264,8 +294,15 @@ def slot_changes_from_message(
             reported = slots.get("elapsed_minutes")
             changes["case_started_at"] = now - (reported * 60 if isinstance(reported, int) else 0)
 
-    if (intent == EMERGENCY_INTENT or any(True for _ in danger_cues)) and not slots.get("danger"):
+    if (intent == EMERGENCY_INTENT or cues) and not slots.get("danger"):
         changes["danger"] = True
+    if stated.get("self_harm") and not slots.get("self_harm"):
+        changes["self_harm"] = True
+    if stated.get("warned") and code_of({**slots, **changes}, "warnings_given", WarningLevel) in (None, WarningLevel.NONE):
+        changes["warnings_given"] = WarningLevel.ASKED_TO_STOP.value
+    if "continued_after_warning" in stated:
+        changes["conduct_continued"] = stated["continued_after_warning"]
+    changes.update(_from_basis({**slots, **changes}))
 
     if not slots.get("refused_to_leave") and typed and lexicon.mentions_refusal_to_leave(text):
         changes["refused_to_leave"] = True
@@ -276,7 +313,44 @@ def slot_changes_from_message(
                 changes[name] = UNKNOWN
     else:
         changes.update(_misses(slots, intent, changes, new_message))
+    changes.update(_needed({**slots, **changes}))
     return {name: value for name, value in changes.items() if slots.get(name) != value}
+
+
+def _from_basis(slots: Mapping[str, Any]) -> dict[str, Any]:
+    """What the demand's basis says about today's two facts, when they are not known yet."""
+    basis = code_of(slots, "demand_basis", DemandBasis)
+    derived: dict[str, Any] = {}
+    if basis is DemandBasis.OUR_FAULT and slots.get("our_fault") is None:
+        derived["our_fault"] = True
+    if basis is not None and basis is not DemandBasis.UNKNOWN and slots.get("demand_related") is None:
+        derived["demand_related"] = basis is not DemandBasis.UNRELATED
+    return derived
+
+
+def question_applies(name: str, slots: Mapping[str, Any]) -> bool:
+    """Whether a conditional question fits the case as it stands."""
+    if name == "departure_step":
+        return bool(slots.get("refused_to_leave"))
+    if name == "warnings_given":
+        return bool(frozenset(behaviors_of(slots)) & STOPPABLE_REMARKS)
+    if name == "conduct_continued":
+        return code_of(slots, "warnings_given", WarningLevel) not in (None, WarningLevel.NONE)
+    if name == "demand_basis":  # read from the two facts when they settle it
+        return slots.get("our_fault") is not True and slots.get("demand_related") is not False
+    return True
+
+
+def _needed(slots: Mapping[str, Any]) -> dict[str, Any]:
+    """Conditional questions marked NOT_NEEDED, or open again (None) once they apply."""
+    changes: dict[str, Any] = {}
+    for name in ("departure_step", "warnings_given", "conduct_continued", "demand_basis"):
+        applies = question_applies(name, slots)
+        if not applies and slots.get(name) is None:
+            changes[name] = NOT_NEEDED
+        elif applies and slots.get(name) == NOT_NEEDED:
+            changes[name] = None
+    return changes
 
 
 def _misses(slots: Mapping[str, Any], intent: str | None, changes: Mapping[str, Any], new_message: bool) -> dict:
@@ -312,10 +386,14 @@ def understood_facts(slots: Mapping[str, Any]) -> dict[str, Any]:
     reported = slots.get("elapsed_minutes")
     if isinstance(reported, int) and not isinstance(reported, bool):
         facts["elapsed_minutes"] = reported
+    for name, enum in CODE_SLOTS.items():
+        code = code_of(slots, name, enum)
+        if code is not None and code.value != UNKNOWN:
+            facts[name] = code.value
     demand = slots.get("demand")
     if demand and demand != UNKNOWN:
         facts["demand_given"] = True
-    for name in ("danger", "refused_to_leave"):
+    for name in ("danger", "refused_to_leave", "self_harm"):
         if slots.get(name):
             facts[name] = True
     return facts

@@ -25,12 +25,18 @@ def behavior(code):
     return {"entity": "behavior", "value": code}
 
 
+def changed(slots, *args, **kwargs):
+    """The changes apart from conditional questions marked as not needed."""
+    changes = slot_changes_from_message(slots, *args, **kwargs)
+    return {name: value for name, value in changes.items() if value != "not_needed"}
+
+
 def asked(slot, **slots):
     return {"requested_slot": slot, **slots}
 
 
 def test_conduct_read_from_the_first_message_waits_for_confirmation():
-    changes = slot_changes_from_message(
+    changes = changed(
         {}, "窓口で１時間半も怒鳴られ、土下座しろと言われた", "report_incident",
         [{"entity": "channel", "value": "counter"}, behavior("intimidation"), behavior("dogeza_demand")], NOW)
     assert changes == {"suggested_behaviors": ["intimidation", "dogeza_demand"], "situation_channel": "counter",
@@ -52,7 +58,7 @@ def test_the_confirmation_buttons_and_toggles():
 
 def test_more_conduct_shows_the_groups_and_a_group_button_adds_one_code():
     pending = asked("behaviors", suggested_behaviors=["verbal_abuse"])
-    more = slot_changes_from_message(pending, '/inform{"behavior_group":"all"}', "inform",
+    more = changed(pending, '/inform{"behavior_group":"all"}', "inform",
                                      [{"entity": "behavior_group", "value": "all"}], NOW)
     assert more == {"behavior_group": "all"}
     assert "question_misses" not in more
@@ -64,9 +70,9 @@ def test_more_conduct_shows_the_groups_and_a_group_button_adds_one_code():
 
 def test_new_conduct_after_confirmation_is_confirmed_again_with_the_old():
     slots = {"behaviors": ["verbal_abuse"], "suggested_behaviors": []}
-    assert slot_changes_from_message(slots, "また怒鳴った", "report_incident", [behavior("verbal_abuse")], NOW) == {}
-    changes = slot_changes_from_message(slots, "殺すぞと言われた", "report_incident", [behavior("threat")], NOW)
-    assert changes == {"behaviors": None, "suggested_behaviors": ["verbal_abuse", "threat"]}
+    assert changed(slots, "また怒鳴った", "report_incident", [behavior("verbal_abuse")], NOW) == {}
+    changes = changed(slots, "何度も押しかけてくる", "report_incident", [behavior("persistent")], NOW)
+    assert changes == {"behaviors": None, "suggested_behaviors": ["verbal_abuse", "persistent"]}
 
 
 def test_unconfirmed_conduct_never_makes_a_crime():
@@ -79,32 +85,66 @@ def test_unconfirmed_conduct_never_makes_a_crime():
 
 
 def test_conduct_read_from_text_is_not_danger_an_emergency_or_a_danger_cue_is():
-    read = slot_changes_from_message({"ongoing": True}, "殴られた", "report_incident",
+    read = slot_changes_from_message({"ongoing": True}, "机をバンバンされた", "report_incident",
                                      [behavior("physical_attack")], NOW)
     assert "danger" not in read
-    cue = slot_changes_from_message({"ongoing": True}, "刃物を出してきた", "report_incident", [], NOW,
-                                    danger_cues=["weapon"])
+    cue = slot_changes_from_message({"ongoing": True}, "刃物を出してきた", "report_incident", [], NOW)
     assert cue["danger"] is True
+    quoted = slot_changes_from_message({}, "「クマを殺すな」という抗議の電話が続いています", "report_incident",
+                                       [behavior("threat")], NOW)
+    assert "danger" not in quoted
     emergency = slot_changes_from_message({}, "助けて", "emergency", [], NOW)
     assert emergency["danger"] is True and emergency["ongoing"] is True and emergency["case_started_at"] == NOW
 
 
 def test_stated_facts_fill_their_slots_and_correct_earlier_answers():
-    stated = {"our_fault": True, "recorded": True, "alone": True, "ongoing": False}
-    changes = slot_changes_from_message({}, "こちらのミスで…録音しています、一人で", "report_incident", [], NOW,
-                                        stated=stated)
-    assert {name: changes[name] for name in stated} == stated
-    corrected = slot_changes_from_message({"our_fault": True}, "やっぱり不備はなかった", "inform", [], NOW,
-                                          stated={"our_fault": False})
-    assert corrected == {"our_fault": False}
+    changes = slot_changes_from_message(
+        {}, "こちらのミスで書類が届いておらず、録音しています。一人で対応しています", "report_incident", [], NOW)
+    assert (changes["our_fault"], changes["recorded"], changes["alone"]) == (True, True, True)
+    assert changes["demand_basis"] == "not_needed"  # our fault settles the demand's basis: not asked
+    corrected = changed({"our_fault": True, "demand_basis": "not_needed"}, "やっぱり不備はなかった",
+                                          "inform", [], NOW)
+    assert corrected == {"our_fault": False, "demand_basis": None}
+    longer = slot_changes_from_message({"elapsed_minutes": 30}, "いや、2時間です", "inform", [], NOW)
+    assert longer["elapsed_minutes"] == 120
+
+
+def test_warnings_and_what_followed_are_read_from_text():
+    slots = {"behaviors": ["verbal_abuse"], "suggested_behaviors": []}
+    changes = slot_changes_from_message(slots, "やめてくださいとお願いしたのに、まだ暴言が続いています", "report_incident",
+                                        [behavior("verbal_abuse")], NOW)
+    assert changes["warnings_given"] == "asked_to_stop" and changes["conduct_continued"] is True
+
+
+def test_conditional_questions_apply_only_when_the_case_calls_for_them():
+    none = slot_changes_from_message({}, "電話で苦情です", "report_incident", [], NOW)
+    assert none["departure_step"] == none["warnings_given"] == none["conduct_continued"] == "not_needed"
+    stays = slot_changes_from_message({"departure_step": "not_needed"}, "帰ってくださいと言ったのに居座っています",
+                                      "report_incident", [], NOW)
+    assert stays["refused_to_leave"] is True and stays["departure_step"] is None
+    answered = slot_changes_from_message(asked("departure_step", refused_to_leave=True),
+                                         '/inform{"departure_step": "ordered_to_leave"}', "inform",
+                                         [{"entity": "departure_step", "value": "ordered_to_leave"}], NOW)
+    assert answered["departure_step"] == "ordered_to_leave"
+
+
+def test_the_demand_basis_settles_the_two_older_facts():
+    changes = slot_changes_from_message(asked("demand_basis"), '/inform{"demand_basis": "opinion"}', "inform",
+                                        [{"entity": "demand_basis", "value": "opinion"}], NOW)
+    assert changes["demand_basis"] == "opinion" and changes["demand_related"] is True and "our_fault" not in changes
+
+
+def test_a_self_harm_statement_is_kept():
+    assert slot_changes_from_message({}, "相手が死んでやると言っています", "report_incident", [], NOW)["self_harm"] is True
 
 
 def test_a_typed_answer_fills_the_question_being_asked():
     yes = slot_changes_from_message(asked("demand_related"), "業務に関係があります", "affirm", [], NOW)
     assert yes["demand_related"] is True
-    stated = slot_changes_from_message(asked("demand_related"), "業務に関係があります", "inform", [], NOW,
-                                       stated={"demand_related": True})
+    stated = slot_changes_from_message(asked("demand_related"), "業務に関係があります", "inform", [], NOW)
     assert stated["demand_related"] is True and "question_misses" not in stated
+    short = slot_changes_from_message(asked("our_fault"), "あった", "inform", [], NOW)
+    assert short["our_fault"] is True
     dont_know = slot_changes_from_message(asked("our_fault"), "わかりません", "dont_know", [], NOW)
     assert dont_know["our_fault"] == UNKNOWN
 
@@ -118,17 +158,17 @@ def test_any_text_is_the_demand_but_a_question_is_answered_instead():
 
 
 def test_the_same_question_never_comes_a_third_time():
-    first = slot_changes_from_message(asked("our_fault"), "えーと", "out_of_scope", [], NOW)
+    first = changed(asked("our_fault"), "えーと", "out_of_scope", [], NOW)
     assert first == {"question_misses": {"our_fault": 1}}
     assert gave_up_on(first, asked("our_fault")) is None
     slots = {**asked("our_fault"), **first}
-    second = slot_changes_from_message(slots, "うーん", "nlu_fallback", [], NOW)
+    second = slot_changes_from_message(slots, "さあ…", "nlu_fallback", [], NOW)
     assert second["our_fault"] == UNKNOWN
     assert gave_up_on(second, slots) == "our_fault"
 
 
 def test_a_message_read_twice_is_one_miss():
-    again = slot_changes_from_message(asked("alone", question_misses={"alone": 1}), "えーと", "out_of_scope", [],
+    again = changed(asked("alone", question_misses={"alone": 1}), "えーと", "out_of_scope", [],
                                       NOW, new_message=False)
     assert again == {}
 
@@ -159,13 +199,13 @@ def test_a_channel_answer_replaces_but_a_mention_does_not():
 
 
 def test_a_new_duration_restarts_the_live_clock():
-    changes = slot_changes_from_message({"ongoing": True, "case_started_at": NOW - 60}, "もう40分です",
+    changes = changed({"ongoing": True, "case_started_at": NOW - 60}, "もう40分です",
                                         "inform", [], NOW)
     assert changes == {"elapsed_minutes": 40, "case_started_at": NOW - 40 * 60}
 
 
 def test_a_live_case_starts_its_clock_from_the_reported_duration():
-    changes = slot_changes_from_message(asked("ongoing", elapsed_minutes=25), "/affirm", "affirm", [], NOW)
+    changes = changed(asked("ongoing", elapsed_minutes=25), "/affirm", "affirm", [], NOW)
     assert changes == {"ongoing": True, "case_started_at": NOW - 25 * 60}
 
 
@@ -190,6 +230,7 @@ def test_what_is_understood_as_codes():
     assert [b.value for b in understood_behaviors(slots)] == ["verbal_abuse", "persistent"]
     assert understood_facts(slots) == {"demand_related": True, "situation_channel": "phone",
                                        "elapsed_minutes": 45, "demand_given": True}
+    assert understood_facts({"demand_basis": "not_needed", "warnings_given": "warned"}) == {"warnings_given": "warned"}
 
 
 def test_live_elapsed_time_runs_on_from_the_start():
