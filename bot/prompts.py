@@ -173,3 +173,24 @@ def second_try(slot: str, question: Reply) -> Reply:
     if all(button.payload != DONT_KNOW.payload for button in buttons):
         buttons = buttons + (DONT_KNOW,)
     return Reply(NEEDS.get(slot, question.text), buttons)
+
+
+# --- for the channels: a bot message's toggles, and what a channel that shows them sends back
+
+CHOICES_KEY = "choices"
+# The value a channel's 「確定」 control sends; the channel replaces it with selection_payload(...).
+SUBMIT_VALUE = "kasuhara_choices:behaviors"
+
+
+def choices_of(message: dict) -> dict | None:
+    """The toggles of a bot message (`custom.data.choices`, as send_prompt puts them), if any."""
+    custom = message.get("custom")
+    data = custom.get("data") if isinstance(custom, dict) else None
+    choices = data.get(CHOICES_KEY) if isinstance(data, dict) else None
+    return choices if isinstance(choices, dict) and isinstance(choices.get("groups"), list) else None
+
+
+def buttons_beside_toggles(buttons: Iterable[dict]) -> list[dict]:
+    """The buttons a channel shows next to the toggles: the group buttons only lead to the same
+    choices, which the toggles already show."""
+    return [b for b in buttons if '"behavior_group"' not in str(b.get("payload", ""))]
