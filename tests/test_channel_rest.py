@@ -560,7 +560,7 @@ def test_the_openapi_description_names_every_code_asked_and_understood():
     import yaml
 
     from actions.questions import FORM_SLOTS
-    from bot.codes import Behavior, SituationChannel
+    from bot.codes import Behavior, DemandBasis, DepartureStep, SituationChannel, WarningLevel
     from bot.conversation import understood_facts
 
     schemas = yaml.safe_load((PROJECT_ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))["components"][
@@ -570,7 +570,38 @@ def test_the_openapi_description_names_every_code_asked_and_understood():
     understood = schemas["Understood"]["properties"]
     assert understood["behaviors"]["items"]["enum"] == [b.value for b in Behavior]
     every_fact = {name: True for name in ("ongoing", "our_fault", "demand_related", "identified", "recorded",
-                                          "alone", "danger", "refused_to_leave")}
-    facts = understood_facts({**every_fact, "situation_channel": "phone", "elapsed_minutes": 5, "demand": "x"})
+                                          "alone", "danger", "refused_to_leave", "conduct_continued", "self_harm")}
+    codes = {"demand_basis": "opinion", "warnings_given": "warned", "departure_step": "final_warning"}
+    facts = understood_facts({**every_fact, **codes, "situation_channel": "phone", "elapsed_minutes": 5, "demand": "x"})
     assert set(facts) == set(understood["facts"]["properties"])
+    for name, enum in (("demand_basis", DemandBasis), ("warnings_given", WarningLevel), ("departure_step", DepartureStep)):
+        assert understood["facts"]["properties"][name]["enum"] == [c.value for c in enum if c.value != "unknown"]
     assert understood["facts"]["properties"]["situation_channel"]["enum"] == [c.value for c in SituationChannel]
+
+
+def test_a_message_with_toggles_is_one_reply_that_matches_the_openapi_schema(monkeypatch):
+    import jsonschema
+    import yaml
+
+    from bot.codes import Behavior
+    from bot.prompts import confirm_behaviors
+
+    prompt = confirm_behaviors([Behavior.THREAT])
+    toggles = bot_message(prompt.reply.text, buttons=[b.to_dict() for b in prompt.reply.buttons],
+                          custom={"data": {"choices": prompt.choices.to_dict()}})
+    bot = tracked_bot(replies=[toggles], slots={"requested_slot": "behaviors", "suggested_behaviors": ["threat"]})
+
+    async def scenario():
+        async with ChannelServer(ProtectedRestInput.from_credentials(None), bot) as server:
+            return await post(server.url, {"sender": "e", "message": "殺すぞと言われた"})
+
+    status, replies, _ = run(scenario())
+    assert status == 200
+    (reply,) = replies
+    assert reply["text"] == prompt.reply.text and [b["payload"] for b in reply["buttons"]][0] == "/affirm"
+    assert reply["custom"]["data"]["choices"]["name"] == "behaviors"
+    assert reply["custom"]["kasuhara"]["asking"] == "behaviors"
+    assert reply["custom"]["kasuhara"]["understood"]["behaviors"] == ["threat"]
+    spec = yaml.safe_load((PROJECT_ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
+    schema = spec["paths"]["/webhooks/rest/webhook"]["post"]["responses"]["200"]["content"]["application/json"]
+    jsonschema.validate(replies, _json_schema(schema["schema"], spec["components"]["schemas"]))

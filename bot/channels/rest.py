@@ -58,7 +58,7 @@ class ReplyCollector(CollectingOutputChannel):
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         if message.get("custom") and (message.get("text") or message.get("buttons")):
-            self._persist_message(
+            await self._persist_message(
                 self._message(
                     recipient_id,
                     text=message.get("text"),
