@@ -6,10 +6,11 @@ alike); these validation actions choose what is still asked and give the advice 
 from __future__ import annotations
 
 import time
+from abc import abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -19,7 +20,16 @@ from bot import guidance
 from bot.advice import advice_now, moments_in
 from bot.codes import Situation, Stage, TimeThreshold
 from bot.assessment import assess
-from bot.conversation import UNKNOWN, channel_of, facts_from_slots, known, question_applies, time_status
+from bot.conversation import (
+    ANSWERED_AT_ONCE,
+    UNKNOWN,
+    UNREADABLE_SLOT,
+    channel_of,
+    facts_from_slots,
+    known,
+    question_applies,
+    time_status,
+)
 
 QUESTIONS_BEFORE_JUDGEMENT = 3
 
@@ -72,9 +82,18 @@ def questions_before_judgement(slots: Dict[Text, Any], form_slots: List[Text]) -
 class FactValidation(FormValidationAction):
     """Shared by both forms: advice that is due, the stage, and the demand as typed."""
 
+    @abstractmethod
+    def name(self) -> Text:
+        """Abstract, so that the action server registers only the two forms' validations."""
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent in ANSWERED_AT_ONCE or tracker.get_slot(UNREADABLE_SLOT):
+            # Rasa's rules answer the employee's own question (or the fallback an unknown
+            # button) only when the form rejects the turn; the form resumes afterwards.
+            return [ActionExecutionRejected(self.form_name())]
         events = await super().run(dispatcher, tracker, domain)
         slots = {**tracker.slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
         done = stage_notices(dispatcher, slots, latest_text(tracker))

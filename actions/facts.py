@@ -5,14 +5,14 @@ import time
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker, ValidationAction
-from rasa_sdk.events import EventType, SlotSet, UserUttered, UserUtteranceReverted
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.services import consultation_store
 from actions.timers import deadline_fields, is_external
 from bot.codes import SourceChannel
-from bot.conversation import gave_up_on, is_unknown_payload, record_fields, slot_changes_from_message
+from bot.conversation import UNREADABLE_SLOT, gave_up_on, record_fields, slot_changes_from_message
 from bot.prompts import GAVE_UP
 
 # Messages with these intents open a consultation record; small talk before one does not.
@@ -47,14 +47,6 @@ def latest_user_event_time(tracker: Tracker) -> float | None:
     return None
 
 
-def as_fallback(text: str, message: Dict[Text, Any]) -> List[EventType]:
-    """An unknown `/payload` (a stale button, a client's typo) is taken as unreadable, never as
-    whatever intent the NLU guesses for its text (「最初から」 wiped the consultation): the
-    message is replaced by one with the fallback intent, and nothing is stored."""
-    parse_data = {"text": text, "intent": {"name": "nlu_fallback", "confidence": 1.0}, "entities": []}
-    return [UserUtteranceReverted(), UserUttered(text, parse_data, input_channel=message.get("input_channel"))]
-
-
 class ValidateSlotMappings(ValidationAction):
     """Rasa runs this after every user message (action_validate_slot_mappings)."""
 
@@ -67,14 +59,14 @@ class ValidateSlotMappings(ValidationAction):
             return []  # a timer reminder (bot/timer_service.py): no facts, no record, no message
         text = message.get("text") or ""
         intent = (message.get("intent") or {}).get("name")
-        if is_unknown_payload(text, intent):
-            return as_fallback(text, message)
         # Rasa extracts slots a second time when a form activates; each message counts once.
         message_at = latest_user_event_time(tracker)
         is_new_message = message_at != tracker.slots.get("recorded_message_at")
         changes = slot_changes_from_message(
             tracker.slots, text, intent, message.get("entities") or [], now, new_message=is_new_message
         )
+        if changes.get(UNREADABLE_SLOT):
+            return [SlotSet(UNREADABLE_SLOT, True)]  # nothing read, nothing stored (actions/stages.py)
         if gave_up_on(changes, tracker.slots):
             dispatcher.utter_message(text=GAVE_UP)
         slots: Dict[Text, Any] = {**tracker.slots, **changes}

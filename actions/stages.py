@@ -15,7 +15,7 @@ from actions.services import consultation_store, organization
 from bot import guidance
 from bot.assessment import Assessment, assess
 from bot.codes import Stage
-from bot.conversation import channel_of, facts_from_slots, record_fields, time_status
+from bot.conversation import UNREADABLE_SLOT, channel_of, facts_from_slots, record_fields, time_status
 
 
 def current_assessment(slots: Dict[Text, Any], now: float | None = None) -> Assessment:
@@ -66,6 +66,8 @@ class ActionTriage(Action):
         return "action_triage"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if unreadable(dispatcher, tracker):
+            return []
         slots = dict(tracker.slots)
         safety_due = bool(slots.get("danger")) and not slots.get("safety_given")
         if slots.get("verdict"):
@@ -195,6 +197,14 @@ class ActionEscalation(Action):
         return slot_events(send_time_notice(dispatcher, slots)) + [stage_event(Stage.ESCALATION)]
 
 
+def unreadable(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """An unknown `/payload` that the NLU took for this action's intent: the fallback with buttons instead."""
+    if not tracker.get_slot(UNREADABLE_SLOT):
+        return False
+    dispatcher.utter_message(response="utter_default")
+    return True
+
+
 class ActionCloseConsultation(Action):
     """Final judgement into the record, the record closed, a summary and aftercare."""
 
@@ -202,6 +212,8 @@ class ActionCloseConsultation(Action):
         return "action_close_consultation"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if unreadable(dispatcher, tracker):
+            return []
         slots = dict(tracker.slots)
         record_id = slots.get("consultation_id")
         if record_id is None:

@@ -11,7 +11,16 @@ from typing import Any, Iterable, Mapping
 
 from bot import lexicon
 from bot.assessment import STOPPABLE_REMARKS, Facts
-from bot.codes import CRIMINAL_CONDUCT, Behavior, DemandBasis, DepartureStep, SituationChannel, WarningLevel
+from bot.codes import (
+    CRIMINAL_CONDUCT,
+    DETAILS_INTENT,
+    HANDOVER_INTENT,
+    Behavior,
+    DemandBasis,
+    DepartureStep,
+    SituationChannel,
+    WarningLevel,
+)
 from bot.durations import parse_minutes
 from bot.text_facts import danger_cues, read_facts
 
@@ -126,23 +135,25 @@ def _codes(values: Iterable[str], enum: type) -> list:
     return found
 
 
-# Intents answered at once whatever is being asked: they are not answers, so never a miss.
-INTERJECTION_INTENTS = frozenset(
+# Intents answered at once whatever is being asked (each has a rule during the forms): the form
+# steps aside for them and resumes afterwards.
+ANSWERED_AT_ONCE = frozenset(
     {
         "ask_help",
         "show_record",
         "finish",
-        "restart",
         EMERGENCY_INTENT,
         DISTRESS_INTENT,
         "ask_initial_response",
         "ask_judgement",
         "ask_time_limit",
         "ask_escalation",
-        "thank",
-        "greet",
+        DETAILS_INTENT,
+        HANDOVER_INTENT,
     }
 )
+# Not answers either, so never a miss.
+INTERJECTION_INTENTS = ANSWERED_AT_ONCE | {"restart", "thank", "greet"}
 FACT_SLOTS = (
     "ongoing", "behaviors", "departure_step", "warnings_given", "conduct_continued", "demand_basis",
     "our_fault", "demand_related", "situation_channel", "elapsed_minutes", "demand", "identified", "recorded",
@@ -159,6 +170,8 @@ _YES_NO_INTENTS = {"affirm": True, "deny": False, "dont_know": UNKNOWN}
 # Facts read from free text (bot.text_facts.read_facts) that have a slot of their own.
 STATED_SLOTS = YES_NO_SLOTS + ("situation_channel", "elapsed_minutes")
 MAX_DEMAND_LENGTH = 500
+# Set for a message that is an unknown `/payload` (a stale button, a client's typo).
+UNREADABLE_SLOT = "unreadable_payload"
 MAX_MISSES = 2
 _PAYLOAD = re.compile(r"^/([^{@\s]+)")
 
@@ -259,11 +272,15 @@ def slot_changes_from_message(
       confirms it; only confirmed conduct counts for a crime (facts_from_slots).
     - danger: an emergency or an explicit danger cue in the text (bot.text_facts.danger_cues).
     """
+    if is_unknown_payload(text, intent):  # whatever the NLU guessed for its text means nothing
+        return {UNREADABLE_SLOT: True}
     entities = list(entities)
     typed = bool(text) and payload_intent(text) is None
     stated = read_facts(text, asking=slots.get("requested_slot")) if typed else {}
     cues = danger_cues(text) if typed else frozenset()
     changes: dict[str, Any] = _behavior_changes(slots, text, intent, entities)
+    if slots.get(UNREADABLE_SLOT):
+        changes[UNREADABLE_SLOT] = False
     changes.update(_answer(slots, text, intent, entities))
 
     for name in STATED_SLOTS:
