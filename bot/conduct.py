@@ -38,6 +38,10 @@ _VICTIM_BEFORE = re.compile(
     r"(?:男性|女性|お客さん|お客様|市民|住民|相手)(?:自身|本人))"
     r"(?:が|は|も)[^。！？!?\n]{0,14}$"
 )
+_OTHER_AGENT_BEFORE = re.compile(
+    r"(?:家族|夫|妻|旦那|親|同居[^。、]{0,4}|隣人|隣の人|近所の人|知らない人|別の人|他の客|ほかの客|同級生|先生|詐欺[^。、]{0,3}|犯人|元夫|元妻|交際相手|彼氏|彼女)"
+    r"(?:に|から)[^。！？!?\n、]{0,6}$"
+)
 _EMPLOYEE_SUBJECT_BEFORE = re.compile(
     r"(?:私|わたし|自分|僕|ぼく|こちら|当方)(?:が|も|は)?(?:つい|思わず|うっかり)?[^。！？!?\n、]{0,8}$"
 )
@@ -46,8 +50,10 @@ _EMPLOYEE_SUBJECT_BEFORE = re.compile(
 _HYPOTHETICAL_AFTER = re.compile(
     r"^[^。、！？!?\n]{0,7}?(?:たら(?![いし])|れば|場合|ような(?:とき|時)|(?:とき|時)(?:の(?:ため|対応|対処|備え)|に備え|は(?:どう|どの|何))|なら(?:ば)?(?!な))"
 )
+# 「土下座したら許してやる」: the customer's condition, a demand rather than a hypothetical.
+_CONDITIONAL_DEMAND_AFTER = re.compile(r"^[^。、]{0,7}?(?:たら|れば)[、]?(?:許|勘弁|帰って?や|考えてや|やめてや|認めてや|終わりにしてや)")
 _QUESTION_AFTER = re.compile(
-    r"^[^。！？!?\nた]{0,14}?(?:罪|犯罪|違法|法律)?(?:にあた|に当た|になり(?:ます|え)|になる(?:の|ん)?(?:です|でしょう)?か|に含まれ|って(?:なに|何)|とは何|の定義|かどうか)"
+    r"^[^。！？!?\nた]{0,14}?(?:罪|犯罪|違法|法律)?(?:にあた|に当た|になり(?:ます|え)|になる(?:の|ん)?(?:です|でしょう)?か|に含まれ|って(?:なに|何)(?:です|でしょう|[?？]|$)|とは何|の定義|かどうか)"
 )
 # 「殺すな」「殴るなよ」, 「殺さないで」: what the customer asks others not to do.
 _PROHIBITION_AFTER = re.compile(r"^(?:な(?:よ|ー|っ|[!！」』。、]|って|と|$)|ないで|ないでください|ないでほしい|ないでくれ)")
@@ -57,7 +63,7 @@ _COMPLAINT_AFTER = re.compile(
     r"^[^。！？!?\n「」]{0,10}?(?:という|との|と|って)(?:ご?意見|苦情|クレーム|訴え|抗議|申し出|お叱り)"
 )
 _INJURY = re.compile(r"けが|怪我|ケガ|傷害|流血")
-_ACCIDENT_NEAR = re.compile(r"転ん|転倒|転び|ころん|つまず|躓|滑っ|すべっ|落ち|事故|ぶつけて|段差|階段で")
+_ACCIDENT_NEAR = re.compile(r"転ん|転倒|転び|ころん|つまず|躓|滑っ|すべっ|落ち(?!着|込|つ)|事故|ぶつけて|段差|階段で|遊具")
 
 # Behaviour codes that name violence; prohibitions and animals only make sense for these.
 VIOLENT_CODES = frozenset({"physical_attack", "threat"})
@@ -81,7 +87,8 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
     after = norm[end:sentence_end]
     violent = code is None or code in VIOLENT_CODES
     passive = bool(_PASSIVE_AFTER.match(after)) or norm[start:end].endswith(("れ", "られ", "され"))
-    if _HYPOTHETICAL_BEFORE.search(before) or _HYPOTHETICAL_AFTER.match(after):
+    conditional_demand = _CONDITIONAL_DEMAND_AFTER.match(after)
+    if not conditional_demand and (_HYPOTHETICAL_BEFORE.search(before) or _HYPOTHETICAL_AFTER.match(after)):
         return "hypothetical"
     if _QUESTION_AFTER.match(after):
         return "question"
@@ -95,7 +102,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         return "accident"
     if (passive or _INJURY.search(norm, start, end)) and _COMPLAINT_AFTER.match(after):
         return "victim_report"
-    if passive and _VICTIM_BEFORE.search(before):
+    if passive and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
         return "third_party"
     if not passive and (_EMPLOYEE_ACT_AFTER.match(after) and _EMPLOYEE_SUBJECT_BEFORE.search(before)):
         return "employee"
