@@ -275,7 +275,7 @@ def read_facts(text: str, asking: str | None = None) -> dict[str, Any]:
 _WEAPON_WORD = r"(?:刃物|ナイフ|ないふ|包丁|カッター|ハサミ|はさみ|鋏|凶器|拳銃|銃|ピストル|バット|木刀|鉄パイプ|スタンガン|鈍器|斧|鎌|のこぎり)"
 _DANGER_PATTERNS: dict[DangerCue, re.Pattern] = {
     DangerCue.WEAPON: re.compile(
-        rf"{_WEAPON_WORD}(?:の(?:ようなもの|ような物))?(?:を|が|で|のような物を)?[^。、]{{0,8}}?(?:持っ|持ち|出し|出して|出され|見せ|向け|振り回|振り上げ|突きつけ|突き付け|ちらつか|握|取り出|構え|かざ)"
+        rf"{_WEAPON_WORD}(?:の(?:ようなもの|ような物))?(?:を|が|で|のような物を)?[^。、]{{0,8}}?(?:持っ|持ち|出し|出して|出され|見せ|向け|振り回|振り上げ|突きつけ|突き付け|ちらつか|握|取り出|構え|かざ|置い|置き|置かれ)"
         rf"|{_WEAPON_WORD}を持った"
     ),
     DangerCue.VIOLENCE: re.compile(
