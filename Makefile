@@ -1,5 +1,6 @@
 # make run   — set up (virtualenv, install, train if needed) and start the bot on localhost
 # make test  — the whole test suite (installs and trains first when needed)
+# make nlu-report — NLU figures (cross-validation, both hold-outs) into results/nlu_report.md
 # make bench — stock Rasa + GiNZA vs. config.yml: trains into bench/work/, serves both on 127.0.0.1,
 #              writes bench/results.md, results.json, latency.png (not part of make test; ~10-20 min)
 SHELL := /bin/bash
@@ -12,7 +13,7 @@ LOOKUPS := data/nlu/lookups.yml
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run shell test install chromium train validate test-stories test-unit bench clean
+.PHONY: run shell test install chromium train validate test-stories test-unit bench clean nlu-report
 
 run: install $(MODEL)
 	@scripts/run.sh server
@@ -65,6 +66,19 @@ test-unit: install $(MODEL)
 
 test-stories: install $(MODEL)
 	@scripts/run.sh test-stories
+
+# NLU figures into results/: 5-fold cross-validation on data/nlu (five trainings, ~25 min on
+# 2 cores; CV_FOLDS=0 skips it), the regression hold-out and the fresh hold-out (a missing
+# file of FRESH_HOLDOUT is skipped with a message); summary in results/nlu_report.md
+FRESH_HOLDOUT ?= tests/nlu_holdout_fresh/
+CV_FOLDS ?= 5
+nlu-report: install $(MODEL)
+	@if [ "$(CV_FOLDS)" != 0 ]; then \
+	  $(BIN)/rasa test nlu --config config.yml --nlu data/nlu --cross-validation --folds $(CV_FOLDS) \
+	    --out results/cross_validation --quiet; \
+	fi
+	$(BIN)/python -m bot.nlu_evaluation --model $(MODEL) --data tests/nlu_holdout.yml \
+	  --fresh $(FRESH_HOLDOUT) --cross-validation results/cross_validation --report results
 
 bench: install $(SPACY_MODEL)/meta.json
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

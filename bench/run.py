@@ -661,7 +661,7 @@ def write_markdown(report: dict, path: Path) -> None:
         "- Training: `rasa train` with an empty training cache (bench/training.py), wall time and peak RSS;"
         " model size is the .tar.gz archive. Both train on a copy of data/, domain.yml and the configs taken when the"
         " run starts (bench/work/snapshot/), so edits during the run do not reach one model only. A model trained from"
-        " inputs with the same fingerprint (config, domain.yml, data/, bot/rasa/nlu_components.py, bot/lexicon.py,"
+        " inputs with the same fingerprint (config, domain.yml, data/, bot/rasa/nlu_components.py, bot/lexicon/, bot/conduct.py,"
         " bot/rasa/spacy_model.py, Rasa version) is reused — from bench/work/, the machine's model cache or, for ours,"
         " models/ as `make train` wrote it — and its training figures are those recorded when it was trained: "
         + "; ".join(f"{n}: " + (f"reused ({report['variants'][n]['train']['reused']})"

@@ -24,7 +24,10 @@ from bench.processes import MemoryWatch, bench_env, start_process, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
-CODE_INPUTS = [ROOT / "bot" / name for name in ("rasa/nlu_components.py", "lexicon.py", "rasa/spacy_model.py")]
+CODE_INPUTS = [
+    ROOT / "bot" / name
+    for name in ("rasa/nlu_components.py", "lexicon/__init__.py", "lexicon/tables.py", "conduct.py", "rasa/spacy_model.py")
+]
 TRAIN_TIMEOUT_S = 60 * 60.0
 
 

@@ -133,7 +133,7 @@ def test_behaviors_in_orders_by_appearance_without_duplicates():
         ("暴言や脅しはありません", B.VERBAL_ABUSE),
     ],
 )
-def test_negated_mentions_are_not_behaviours(text, absent):
+def test_negated_mentions_are_not_behaviours(text, absent):  # noqa: D103
     found = behaviors_in(text)
     if absent is None:
         assert found == [B.INTIMIDATION]  # 威圧的 still counts, 怒鳴って is negated

@@ -20,8 +20,8 @@ Design choices (tested in tests/test_lexicon.py):
 - Anger alone (怒っている・激怒・大声で怒って) maps to nothing: a loud but reasonable
   complainant is not harassment; aggressive loudness (大声を出される・叫ぶ・怒鳴る) is
   intimidation.
-- Something that has not happened is not a behaviour (「殴られそう」); an attempt is
-  (「殴られそうになった」「殴りかかってきた」).
+- Something that has not happened is not a behaviour (「殴られそう」「殴られそうになった」);
+  an attack that missed is (「殴りかかってきた」「殴ろうとした」).
 - Repetition is ``persistent`` only when repeating is the conduct itself (calls, visits,
   mails, the same demand); a frequency word on another behaviour (「何度も食事に誘われる」
   「下ネタを延々と」) is that behaviour only.
@@ -54,10 +54,11 @@ from bot.lexicon.tables import (
 # --------------------------------------------------------------------------------------
 _NEGATION_AFTER = re.compile(
     # a list before the negation: 「暴言や脅しはありません」「暴力とか暴言は一切ない」
-    r"^(?:(?:や|とか|、|・)[^。、,.!?！？]{1,8}?(?:は|も|など(?:は|も)?)(?:一切|特に|全く|まったく)?"
+    r"^(?:(?:や|とか|、|・)[^。、,.!?！？]{1,8}?(?:は|も|など(?:は|も)?)(?:一切|特に|全く|まったく|全然|ぜんぜん|何も)?"
     r"(?:ありません|ない|なかった|ありませんでした|無い|無かった|されていない|されてない|していない|してない|受けていない|受けてない))|^(?:[らりるれろられさしせっいかきくけこ]{0,3})"
     r"(?:たり|だり|て|で)?"
     r"(?:は|も|とは|とも|と|まで(?:は)?|など(?:は)?|とか(?:は)?|的な(?:こと|の)?(?:は|も)?|(?:する|される)?ような(?:こと)?(?:は|も)?|(?:する|される)?こと(?:は|も))?"
+    r"(?:一切|全く|まったく|全然|ぜんぜん|特に|何も)?"
     r"(?:(?:要求|強要|求め|言わ|言っ|言|受け|さ|し|あり|あ|い|お|来|き)(?:ら|られ|れ|さ|され|し|て|で)?(?:て|で)?(?:は|も)?(?:い|お)?)?"
     r"(?:ない|ません|なかった|ねえ|ねー|ず(?!っ)|無い|無かった|なし|無し)(?!と|なら|んなら|限り|かぎり|うちに)"
 )
@@ -119,8 +120,7 @@ def _compiled(kind: str) -> tuple[tuple[str, re.Pattern], ...]:
 _CATEGORY_AFTER = re.compile(r"^(?:罪(?:に|で|です|が|は|と|[?？]|$)|にあた|に当た|になり(?:ます|え)|になる(?:の)?[?？か]|って(?:なに|何)(?:ですか|[?？]|$)|とは|の定義|かどうか)")
 
 
-# 「殴られそう」 has not happened; 「殴られそうになった」 is violence attempted and counts.
-_NOT_YET_AFTER = re.compile(r"^(?:ら|られ|れ|か|かれ|さ|され|り)?(?:そう(?!にな)(?:に|で|です|だ|な|。|、|!|！|$)|かけ(?:た|て|ました))")
+_NOT_YET_AFTER = re.compile(r"^(?:ら|られ|れ|か|かれ|さ|され|り)?(?:そう(?:に|で|です|だ|な|。|、|!|！|$)|かけ(?:た|て|ました))")
 _MAYBE_AFTER = re.compile(r"^[^。、,.!?！？]{0,6}?(?:かもしれ|かもわから|かも知れ)")
 
 
