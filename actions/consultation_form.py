@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 from actions.replies import TIME_NOTICE_SLOT, judgement_reply, send
 from actions.services import organization
 from bot import guidance
-from bot.advice import advice_now, moments_in
+from bot.advice_now import advice_now, moments_in
 from bot.codes import Situation, Stage, TimeThreshold
 from bot.assessment import assess
 from bot.conversation import (

@@ -101,6 +101,12 @@ class DangerCue(Coded):
     LOCKED_IN = ("locked_in", "閉じ込められている・出口を塞がれている")
 
 
+# Written exchanges: no physical safety advice, no time box, answered later by the organisation.
+REMOTE_CHANNELS: frozenset[SituationChannel] = frozenset(
+    {SituationChannel.EMAIL, SituationChannel.SNS, SituationChannel.LETTER}
+)
+
+
 class Verdict(Coded):
     LEGITIMATE = ("legitimate", "正当なクレーム")
     UNREASONABLE_REQUEST = ("unreasonable_request", "応じられない要求（カスハラではない）")

@@ -22,6 +22,7 @@ from bot.codes import (
     HarassmentType as T,
     LegalRisk as L,
     Route as R,
+    Situation as Sit,
     SituationChannel as C,
     Verdict as V,
     WarningLevel as W,
@@ -433,6 +434,29 @@ def test_time_limit(limit: int, elapsed: int | None, over: bool) -> None:
         assert result.verdict is (V.HARASSMENT if over else V.UNREASONABLE_REQUEST)
 
 
+@pytest.mark.parametrize(
+    "given, situation",
+    [
+        (facts(B.VERBAL_ABUSE, ongoing=True, channel=C.PHONE), Sit.ASK_TO_STOP),
+        (facts(B.SEXUAL, ongoing=True, channel=C.COUNTER), Sit.SEXUAL_REMARK),
+        (facts(B.DOGEZA_DEMAND, ongoing=True, channel=C.COUNTER), Sit.DOGEZA_DEMAND),
+        (facts(B.VERBAL_ABUSE, ongoing=True, channel=C.PHONE, **CONTINUED), Sit.WARNING),
+        (facts(refused_to_leave=True, ongoing=True, channel=C.COUNTER), Sit.ORDER_TO_LEAVE),
+        (facts(self_harm=True, ongoing=True, channel=C.PHONE), Sit.SELF_HARM),
+        (facts(demand_basis=D.UNRELATED, ongoing=True, elapsed_minutes=40, channel=C.PHONE), Sit.END_CALL),
+        (facts(our_fault=True, ongoing=True, elapsed_minutes=40, channel=C.PHONE), Sit.CLOSE_OVERLONG),
+        (facts(demand_basis=D.UNRELATED, vulnerable=True, ongoing=True, elapsed_minutes=40), Sit.GENTLE_CLOSE),
+        (facts(demand_basis=D.OPINION, ongoing=True, channel=C.PHONE), Sit.OPINION_THANKS),
+        (facts(our_fault=True, ongoing=True, channel=C.COUNTER), Sit.CLEAR_APOLOGY),
+        (facts(B.PHYSICAL_ATTACK, ongoing=True, channel=C.COUNTER), None),
+        (facts(B.VERBAL_ABUSE, ongoing=True, channel=C.EMAIL), None),
+        (facts(B.VERBAL_ABUSE, channel=C.PHONE), None),
+    ],
+)
+def test_the_words_needed_now(given: Facts, situation) -> None:
+    assert assess(given).situation is situation
+
+
 def test_recording_and_company_facts_change_the_advice() -> None:
     alone = assess(facts(B.SEXUAL, ongoing=True, channel=C.COUNTER, alone=True, recorded=False))
     assert any("ほかの職員に来てもらって" in s for s in alone.steps)
@@ -457,7 +481,7 @@ def test_to_dict_round_trips_codes() -> None:
     data = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
     assert set(data) == {"verdict", "verdict_label", "demand_basis", "demand_validity", "types", "legal_risks",
                          "escalations", "routes", "next_warning", "next_departure_step", "reasons", "steps",
-                         "follow_up", "time_limit_minutes", "over_time_limit"}
+                         "follow_up", "situation", "time_limit_minutes", "over_time_limit"}
     assert V(data["verdict"]) is result.verdict and data["verdict_label"] == result.verdict.label
     assert (data["demand_basis"], data["demand_validity"]) == ("no_basis", "invalid")
     assert tuple(T(code) for code in data["types"]) == result.types
@@ -465,6 +489,7 @@ def test_to_dict_round_trips_codes() -> None:
     assert data["legal_risks"][0]["note"].startswith("脅迫罪：")
     assert tuple(E(code) for code in data["escalations"]) == result.escalations
     assert data["routes"] == ["emergency", "time_limit"] and data["next_warning"] is None
+    assert data["situation"] is None  # in danger: safety, not words
     assert tuple(data["steps"]) == result.steps and data["over_time_limit"] is True
 
 

@@ -162,3 +162,24 @@ def test_load_reads_the_file_and_names_it(tmp_path: Path) -> None:
     with pytest.raises(PhraseFileError) as caught:
         load_phrases(path)
     assert str(caught.value).startswith(f"{path}:")
+
+
+def test_the_phrases_command_checks_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from bot.commands import phrases as phrases_command
+
+    parser = argparse.ArgumentParser()
+    phrases_command.register(parser.add_subparsers(dest="command", required=True))
+    good = tmp_path / "good.yml"
+    good.write_text(minimal(), encoding="utf-8")
+    args = parser.parse_args(["phrases", "--file", str(good)])
+    assert args.handler(args) == 0
+    out = capsys.readouterr().out
+    assert "thanks\t1" in out and f"OK: {good}" in out
+    bad = tmp_path / "bad.yml"
+    bad.write_text(minimal().replace("time_notice.one", "thanks.one"), encoding="utf-8")
+    args = parser.parse_args(["phrases", "--file", str(bad)])
+    assert args.handler(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"エラー / error: {bad}:") and "used twice" in err and len(err.splitlines()) == 1
