@@ -9,8 +9,8 @@ import time
 from abc import abstractmethod
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import FormValidationAction, Tracker
-from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
+from rasa_sdk import ActionExecutionRejection, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -67,6 +67,21 @@ def latest_text(tracker: Tracker) -> Text:
     return "" if text.startswith("/") else text
 
 
+_NOT_ANSWERS = {"action_listen", "action_extract_slots"}
+
+
+def answered_since_message(tracker: Tracker) -> bool:
+    """Whether another action (a rule's answer) ran since the employee's message: the form is
+    then coming back to its question, not reading the message."""
+    form = tracker.active_loop_name
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") not in _NOT_ANSWERS | {form}:
+            return True
+    return False
+
+
 def questions_before_judgement(slots: Dict[Text, Any], form_slots: List[Text]) -> List[Text]:
     """The first judgement's questions: in the form's order, the facts not yet known plus those
     already asked, at most three. Facts the employee stated unasked cost no question."""
@@ -90,10 +105,10 @@ class FactValidation(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        if intent in ANSWERED_AT_ONCE or tracker.get_slot(UNREADABLE_SLOT):
+        if not answered_since_message(tracker) and (intent in ANSWERED_AT_ONCE or tracker.get_slot(UNREADABLE_SLOT)):
             # Rasa's rules answer the employee's own question (or the fallback an unknown
             # button) only when the form rejects the turn; the form resumes afterwards.
-            return [ActionExecutionRejected(self.form_name())]
+            raise ActionExecutionRejection(self.form_name(), f"{intent}: answered by a rule, not the form")
         events = await super().run(dispatcher, tracker, domain)
         slots = {**tracker.slots, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
         done = stage_notices(dispatcher, slots, latest_text(tracker))

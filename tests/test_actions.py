@@ -6,6 +6,7 @@ import time
 
 import pytest
 import yaml
+from rasa_sdk import ActionExecutionRejection
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
@@ -95,14 +96,34 @@ def test_later_conduct_is_kept_with_the_earlier_and_awaits_confirmation():
     assert store.get(record_id)["behaviors"] == ["verbal_abuse", "persistent"]
 
 
-def test_an_unknown_payload_becomes_the_fallback_and_is_not_stored():
+def test_an_unknown_payload_is_flagged_and_not_stored():
     store = services.consultation_store()
     record_id = store.start("employee-1", "rest")
     tracker = make_tracker("/no_such_button", intent="restart", slots={"consultation_id": record_id})
     events, _, _ = run(ValidateSlotMappings(), tracker)
-    assert [event["event"] for event in events] == ["rewind", "user"]
-    assert events[1]["parse_data"]["intent"]["name"] == "nlu_fallback"
+    assert slot_events(events) == {"unreadable_payload": True}
     assert store.get(record_id)["messages"] == []
+
+
+def test_an_unknown_payload_never_restarts_or_closes_the_consultation():
+    from actions.restart import ActionRestart
+
+    store = services.consultation_store()
+    record_id = store.start("employee-1", "rest")
+    slots = {"consultation_id": record_id, "unreadable_payload": True}
+    for action in (ActionRestart(), ActionCloseConsultation()):
+        events, _, messages = run(action, make_tracker("/no_such_button", intent="restart", slots=slots))
+        assert events == [] and messages[0]["response"] == "utter_default"
+    assert store.get(record_id)["status"] == "open"
+
+
+def test_the_form_steps_aside_for_the_employees_own_questions_and_unknown_buttons():
+    for intent, slots in (("ask_help", {}), ("finish", {}), ("deny", {"unreadable_payload": True})):
+        tracker = make_tracker("x", intent=intent, active_loop="consultation_form",
+                               slots={"requested_slot": "ongoing", **slots})
+        with pytest.raises(ActionExecutionRejection) as rejected:
+            run(ValidateConsultationForm(), tracker)
+        assert rejected.value.action_name == "consultation_form"
 
 
 def test_after_the_second_miss_the_bot_says_so_and_moves_on():
