@@ -56,6 +56,10 @@ def stage_notices(dispatcher: CollectingDispatcher, slots: Dict[Text, Any], text
         status = time_status(slots, time.time(), settings.time_limit_minutes, settings.warn_before_minutes)
         send(dispatcher, advice_now(known(slots.get("ongoing")), channel, status, settings.time_limit_minutes))
         done["initial_response_given"] = True
+        if slots.get("refused_to_leave") and slots.get("ongoing") is not False:  # the next step of the sequence
+            situation = assess(facts_from_slots(slots, time.time()), settings.time_limit_minutes).situation
+            if situation is not None:
+                send(dispatcher, guidance.say(situation, channel))
         if status is not None and status.over:
             done[TIME_NOTICE_SLOT] = TimeThreshold.OVER.value  # the closing script already says so
     return done

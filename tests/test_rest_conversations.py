@@ -76,7 +76,7 @@ def test_what_was_said_is_never_asked_and_no_question_comes_a_third_time(chat):
 
 
 def test_a_live_case_past_the_limit_gets_the_closing_script_first(chat):
-    replies = chat.say("いま電話で40分も怒鳴られ続けています")
+    replies = chat.say("いま電話対応中で、もう40分も怒鳴られ続けています")
     first = chat.text(0)
     assert "終了の予告" in first, first
     assert "お礼を伝える" not in first
@@ -117,8 +117,8 @@ def test_fear_gets_a_caring_line_and_a_safety_check_first(chat):
 
 
 def test_a_loud_complaint_where_we_were_at_fault_is_legitimate(chat):
-    chat.say("こちらの手続きミスで通知が届かず、電話で強い口調で苦情を言われました")
-    chat.answer({**TAPS, "ongoing": "/deny", "behaviors": "/deny"})
+    chat.say("こちらのミスで書類が届いておらず、電話で強い口調で苦情を言われました")
+    chat.answer({**TAPS, "ongoing": "/deny", "behaviors": "/deny"})  # the employee: a loud voice, nothing more
     assert chat.state["verdict"] == "legitimate"
     assert "カスタマーハラスメント" not in chat.all_text()
 
@@ -154,15 +154,12 @@ def test_a_request_for_reasonable_accommodation_is_never_harassment(chat):
 
 def test_a_refusal_to_leave_goes_through_each_step_of_the_sequence(chat):
     chat.say("いま窓口で、帰ってくださいと言っても帰らずに居座っています")
-    assert chat.asking == "departure_step" or "departure_step" in chat.askings()
     chat.answer({**TAPS, "departure_step": '/inform{"departure_step": "asked_to_stop"}'})
-    assert chat.state["verdict"] != "criminal" or "110" not in chat.text()
-    seen = []
-    for step in ("ordered_to_leave", "final_warning"):
-        chat.say(f'/inform{{"departure_step": "{step}"}}')
-        seen.append(chat.all_text())
-    assert "お引き取り" in chat.all_text()
-    assert "110" in chat.all_text()
+    assert "110番" not in chat.all_text()  # one refusal is not yet a matter for the police
+    assert "お引き取り" in chat.all_text()  # the next step: asking them to leave, as the manager of the premises
+    chat.say('/inform{"departure_step": "ordered_to_leave"}')
+    chat.say('/inform{"departure_step": "final_warning"}')
+    assert "110" in chat.text() or "警察" in chat.text(), chat.all_text()
 
 
 def test_a_customer_who_speaks_of_taking_their_life_gets_the_protect_life_route(chat):
