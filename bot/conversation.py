@@ -243,13 +243,20 @@ def _answer(slots: Mapping[str, Any], text: str, intent: str | None, entities: l
         return {requested: UNKNOWN}
     if requested in YES_NO_SLOTS and intent in _YES_NO_INTENTS:
         return {requested: _YES_NO_INTENTS[intent]}
-    if requested in CODE_SLOTS:
-        codes = _codes(_entity_values(entities, requested), CODE_SLOTS[requested])
-        return {requested: codes[0].value} if codes else {}
     if requested == "demand" and typed:
         demand = text.strip()[:MAX_DEMAND_LENGTH]
         return {"demand": demand} if demand else {}
     return {}
+
+
+def _coded_answers(entities: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Codes a button names explicitly (`/inform{"departure_step": "final_warning"}`), asked or not."""
+    answers = {}
+    for name, enum in CODE_SLOTS.items():
+        codes = _codes(_entity_values(entities, name), enum)
+        if codes:
+            answers[name] = codes[0].value
+    return answers
 
 
 def slot_changes_from_message(
@@ -282,6 +289,7 @@ def slot_changes_from_message(
     if slots.get(UNREADABLE_SLOT):
         changes[UNREADABLE_SLOT] = False
     changes.update(_answer(slots, text, intent, entities))
+    changes.update(_coded_answers(entities))
 
     for name in STATED_SLOTS:
         value = stated.get(name)

@@ -253,3 +253,10 @@ def test_record_fields_leave_unknown_answers_empty_and_keep_what_was_read():
                             "suggested_behaviors": ["persistent"]}, NOW)
     assert fields["demand"] is None and fields["identified"] is None and fields["alone"] is True
     assert fields["behaviors"] == ["persistent"]
+
+
+def test_a_button_that_names_a_code_sets_it_even_when_something_else_is_asked():
+    changes = slot_changes_from_message(asked("identified", refused_to_leave=True),
+                                        '/inform{"departure_step": "final_warning"}', "inform",
+                                        [{"entity": "departure_step", "value": "final_warning"}], NOW)
+    assert changes["departure_step"] == "final_warning" and "question_misses" in changes
