@@ -89,8 +89,10 @@ def test_judgement_is_the_verdict_and_three_things_to_do(given: Facts):
     assert lines[1] == "いますること："
     numbered = [line for line in lines if line[:1] in "①②③④"]
     assert [line[0] for line in numbered] == list("①②③")[:len(assessment.now)]
-    assert len(lines) <= 7 and len(reply.text) <= 300
-    assert "要求内容の妥当性" not in reply.text and "罪：" not in reply.text  # reasons and law: on request
+    assert len(lines) <= 8 and len(reply.text) <= 320
+    assert "要求内容の妥当性" not in reply.text and "罪：" not in reply.text  # reasons and notes: on request
+    names_crimes = "犯罪の可能性：" in reply.text
+    assert names_crimes is (assessment.verdict.value == "criminal" and bool(assessment.legal_risks))
     assert reply.buttons[0].title == "くわしく" and reply.buttons[0].payload == f"/{DETAILS_INTENT}"
 
 
@@ -102,6 +104,11 @@ def test_details_give_both_axes_types_and_legal_notes():
     assert "威嚇・脅迫型" in text
     calm = guidance.judgement_details(assess(facts(our_fault=True))).text
     assert "関係しうる法律" not in calm
+
+
+def test_a_criminal_judgement_names_the_offences_in_one_line():
+    text = guidance.judgement(assess(facts(B.SNS_EXPOSURE, channel=C.PHONE, ongoing=True)), C.PHONE, True).text
+    assert "犯罪の可能性：脅迫罪（成立するかは警察が判断します）" in text and "名誉毀損" not in text
 
 
 def test_handover_button_only_while_live():
