@@ -605,3 +605,15 @@ def test_a_message_with_toggles_is_one_reply_that_matches_the_openapi_schema(mon
     spec = yaml.safe_load((PROJECT_ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
     schema = spec["paths"]["/webhooks/rest/webhook"]["post"]["responses"]["200"]["content"]["application/json"]
     jsonschema.validate(replies, _json_schema(schema["schema"], spec["components"]["schemas"]))
+
+
+def test_the_documented_reply_examples_match_the_schema():
+    import jsonschema
+    import yaml
+
+    spec = yaml.safe_load((PROJECT_ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
+    content = spec["paths"]["/webhooks/rest/webhook"]["post"]["responses"]["200"]["content"]["application/json"]
+    schema = _json_schema(content["schema"], spec["components"]["schemas"])
+    assert content["examples"]
+    for example in content["examples"].values():
+        jsonschema.validate(example["value"], schema)
