@@ -362,3 +362,34 @@ def test_the_tracker_fixture_knows_every_domain_slot():
     from tests.trackers import SLOT_NAMES
 
     assert set(DOMAIN["slots"]) | {"requested_slot"} == set(SLOT_NAMES)
+
+
+def test_moments_with_their_own_words_are_answered_at_once_and_once():
+    tracker = make_tracker("上司を出せと言われて、スマホで撮影されています", intent="report_incident",
+                           slots={"ongoing": True, "situation_channel": "counter"})
+    events, texts, _ = run(ActionTriage(), tracker)
+    advice = "\n".join(texts)
+    assert "「上司を出せ」の言い方の例" in advice and "撮影されたときの言い方の例" in advice
+    advised = slot_events(events)["moments_advised"]
+    assert advised == ["supervisor_demand", "filming"]
+    again = make_tracker("また上司を出せと", intent="report_incident",
+                         slots={"ongoing": True, "situation_channel": "counter", "moments_advised": advised,
+                                "initial_response_given": True})
+    _, texts, _ = run(ActionTriage(), again)
+    assert not any("上司を出せ" in text for text in texts)
+
+
+def test_a_customer_speaking_of_taking_their_life_gets_words_for_it_at_once():
+    tracker = make_tracker("死んでやると言っています", intent="report_incident",
+                           slots={"self_harm": True, "ongoing": True, "situation_channel": "phone"})
+    _, texts, _ = run(ActionTriage(), tracker)
+    assert any("命を守る声かけ" in text for text in texts)
+
+
+def test_the_questions_after_the_judgement_can_be_skipped():
+    from actions.questions import ASK_ACTIONS
+
+    ask = next(action for action in ASK_ACTIONS if action().name() == "action_ask_identified")
+    events, _, messages = run(ask(), make_tracker("", active_loop="details_form", slots={"verdict": "gray"}))
+    assert messages[0]["buttons"][-1] == {"title": "残りの質問はとばす", "payload": '/dont_know{"skip":"all"}'}
+    assert slot_events(events)["details_asked"] is True
