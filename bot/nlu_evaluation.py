@@ -11,7 +11,8 @@ message, ``-`` standing for "no code" (a miss or a false alarm).
     python -m bot.nlu_evaluation --model M --data tests/nlu_holdout.yml \
         --fresh tests/nlu_holdout_fresh/ --cross-validation results/cross_validation --report results
 
-``--report`` writes results/nlu_report.json and results/nlu_report.md (``make nlu-report``).
+``--report`` writes results/nlu_report.json and results/nlu_report.md (``make nlu-report``);
+``--update-cv results --cross-validation DIR`` adds cross-validation figures to a written report.
 A fresh hold-out directory holds main.yml, contrast.yml (messages with no behaviour) and
 danger.yml (messages with an explicit danger cue, checked with ``bot.text_facts``); a
 missing file is skipped with a message.
@@ -409,15 +410,39 @@ def write_report(report: dict, directory: str | os.PathLike) -> tuple[Path, Path
     return json_path, md_path
 
 
+def update_cross_validation(directory: str | os.PathLike, cv: str | None) -> int:
+    """Adds the cross-validation figures to a written report (the CV runs after the hold-outs)."""
+    json_path = Path(directory) / "nlu_report.json"
+    if not json_path.exists() or not cv:
+        print(f"needs {json_path} (run --report first) and --cross-validation DIR", file=sys.stderr)
+        return 2
+    report = json.loads(json_path.read_text(encoding="utf-8"))
+    report["cross_validation"] = cross_validation_summary(cv)
+    if report["cross_validation"] is None:
+        print(f"no cross-validation results in {cv}", file=sys.stderr)
+        return 2
+    write_report(report, directory)
+    print(render_markdown(report))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.nlu_evaluation", description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model archive (default: newest under models/)")
-    parser.add_argument("--data", required=True, help="Rasa NLU YAML file with intents and behavior entities")
+    parser.add_argument("--data", help="Rasa NLU YAML file with intents and behavior entities")
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
     parser.add_argument("--fresh", help="fresh hold-out directory (main.yml, contrast.yml, danger.yml)")
     parser.add_argument("--cross-validation", dest="cv", help="output directory of rasa test nlu --cross-validation")
     parser.add_argument("--report", help="write nlu_report.json and nlu_report.md into this directory")
+    parser.add_argument(
+        "--update-cv", metavar="DIR",
+        help="only put the --cross-validation figures into DIR/nlu_report.json and .md (no model needed)",
+    )
     args = parser.parse_args(argv)
+    if args.update_cv:
+        return update_cross_validation(args.update_cv, args.cv)
+    if not args.data:
+        parser.error("--data is required")
     model = args.model or newest_model()
     if not model or not Path(model).exists():
         print("no model found: run make train", file=sys.stderr)

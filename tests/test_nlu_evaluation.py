@@ -10,6 +10,7 @@ from bot.nlu_evaluation import (
     danger_scores,
     evaluate_sets,
     load_fresh,
+    main,
     render_markdown,
     score,
     write_report,
@@ -119,3 +120,10 @@ def test_report_files(tmp_path):
     assert "detention -> intimidation: 1" in markdown
     assert "Intent accuracy 0.970" in markdown
     assert markdown == render_markdown(report)
+    # the cross-validation runs last and is added to the written report
+    report["cross_validation"] = None
+    write_report(report, tmp_path / "results")
+    assert "Not run" in (tmp_path / "results" / "nlu_report.md").read_text(encoding="utf-8")
+    assert main(["--update-cv", str(tmp_path / "results"), "--cross-validation", str(cv)]) == 0
+    assert "Intent accuracy 0.970" in (tmp_path / "results" / "nlu_report.md").read_text(encoding="utf-8")
+    assert main(["--update-cv", str(tmp_path / "results"), "--cross-validation", str(tmp_path / "none")]) == 2
