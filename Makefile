@@ -3,6 +3,7 @@
 # make test  — the whole test suite (installs and trains first when needed)
 # make test-scale — two Rasa servers + an action server on PostgreSQL and Redis behind nginx: replicas
 #              and faults (tests/scale; needs PostgreSQL and Redis on 127.0.0.1; a few minutes)
+# make nlu-report — NLU figures (cross-validation, both hold-outs) into results/nlu_report.md
 # make bench — stock Rasa + GiNZA vs. config.yml: trains into bench/work/, serves both on 127.0.0.1,
 #              writes bench/results.md, results.json, latency.png (not part of make test; ~10-20 min)
 SHELL := /bin/bash
@@ -13,10 +14,11 @@ SPACY_MODEL := models/ja_ginza_tokens
 NGINX := var/nginx/usr/sbin/nginx
 # what the model is trained from: bot/rasa/model_inputs.txt (stdlib only, so any python3 can list it)
 MODEL_INPUTS := $(shell python3 -m bot.rasa.training --print-inputs)
+LOOKUPS := data/nlu/lookups.yml
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run shell test test-scale nginx install chromium fonts desk-admin train validate test-stories test-unit bench clean
+.PHONY: run shell test test-scale nginx install chromium fonts desk-admin train validate test-stories test-unit bench clean nlu-report
 
 run: install $(MODEL)
 	$(BIN)/alembic upgrade head
@@ -66,6 +68,10 @@ train: $(MODEL)
 $(SPACY_MODEL)/meta.json: bot/rasa/spacy_model.py $(VENV)/.installed
 	$(BIN)/python -m bot.rasa.spacy_model $(SPACY_MODEL)
 
+# the regexes, lookup tables and synonyms Rasa reads, generated from the lexicon's tables
+$(LOOKUPS): bot/lexicon/tables.py bot/lexicon/__init__.py bot/lexicon/__main__.py
+	$(BIN)/python -m bot.lexicon --write $@
+
 $(MODEL): $(MODEL_INPUTS) $(VENV)/.installed | $(SPACY_MODEL)/meta.json
 	$(BIN)/python -m bot.rasa.training --model $(MODEL)
 
@@ -91,6 +97,19 @@ $(NGINX):
 
 test-stories: install $(MODEL)
 	@scripts/run.sh test-stories
+
+# NLU figures into results/: 5-fold cross-validation on data/nlu (five trainings, ~25 min on
+# 2 cores; CV_FOLDS=0 skips it), the regression hold-out and the fresh hold-out (a missing
+# file of FRESH_HOLDOUT is skipped with a message); summary in results/nlu_report.md
+FRESH_HOLDOUT ?= tests/nlu_holdout_fresh/
+CV_FOLDS ?= 5
+nlu-report: install $(MODEL)
+	@if [ "$(CV_FOLDS)" != 0 ]; then \
+	  $(BIN)/rasa test nlu --config config.yml --nlu data/nlu --cross-validation --folds $(CV_FOLDS) \
+	    --out results/cross_validation --quiet; \
+	fi
+	$(BIN)/python -m bot.nlu_evaluation --model $(MODEL) --data tests/nlu_holdout.yml \
+	  --fresh $(FRESH_HOLDOUT) --cross-validation results/cross_validation --report results
 
 bench: install $(SPACY_MODEL)/meta.json
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -13,7 +13,8 @@ from rasa_sdk.types import DomainDict
 from actions.services import consultation_store
 from actions.timers import deadline_fields, is_external
 from bot.codes import SourceChannel
-from bot.conversation import record_fields, slot_changes_from_message
+from bot.conversation import UNREADABLE_SLOT, gave_up_on, record_fields, slot_changes_from_message
+from bot.prompts import GAVE_UP
 
 # Messages with these intents open a consultation record; small talk before one does not.
 CONSULTATION_INTENTS = frozenset(
@@ -77,34 +78,51 @@ class ValidateSlotMappings(ValidationAction):
         message = tracker.latest_message or {}
         if is_external(message):
             return []  # a timer reminder (bot/timer_service.py): no facts, no record, no message
+        text = message.get("text") or ""
+        intent = (message.get("intent") or {}).get("name")
         recorded_at = tracker.slots.get("recorded_message_at")
         *missed, latest = unrecorded_messages(tracker, recorded_at) or [{"timestamp": None}]
-        changes: Dict[Text, Any] = {}
+        # Rasa extracts slots a second time when a form activates: the message may be stored already.
+        is_new_message = latest["timestamp"] != recorded_at
         record_id = tracker.slots.get("consultation_id")
         channel = source_channel(tracker.get_latest_input_channel()).value
-        for event in [*missed, latest]:
-            parsed = message if event is latest else event.get("parse_data") or {}
-            text = parsed.get("text") or event.get("text") or ""
-            intent = (parsed.get("intent") or {}).get("name")
-            entities = parsed.get("entities") or []
-            # The latest message is judged now (the time box runs); a missed one as of when it was sent.
-            said_at = now if event is latest else event.get("timestamp") or now
-            changes.update(slot_changes_from_message({**tracker.slots, **changes}, text, intent, entities, said_at))
+        changes: Dict[Text, Any] = {}
+        for event in missed:  # as of when each was sent
+            parsed = event.get("parse_data") or {}
+            missed_text = parsed.get("text") or event.get("text") or ""
+            missed_intent = (parsed.get("intent") or {}).get("name")
+            missed_changes = slot_changes_from_message(
+                {**tracker.slots, **changes}, missed_text, missed_intent, parsed.get("entities") or [],
+                event.get("timestamp") or now,
+            )
+            missed_changes.pop(UNREADABLE_SLOT, None)
+            changes.update(missed_changes)
             received_at = _utc(event.get("timestamp"))
-            if record_id is None and (intent in CONSULTATION_INTENTS or tracker.active_loop_name):
+            if record_id is None and (missed_intent in CONSULTATION_INTENTS or tracker.active_loop_name):
                 record_id = changes["consultation_id"] = consultation_store().start(tracker.sender_id, channel, received_at)
-            if record_id is not None and event is not latest:
-                consultation_store().add_message(record_id, text, received_at)
+            if record_id is not None:
+                consultation_store().add_message(record_id, missed_text, received_at)
                 changes["recorded_message_at"] = event.get("timestamp")
+
+        before = {**tracker.slots, **changes}
+        latest_changes = slot_changes_from_message(
+            before, text, intent, message.get("entities") or [], now, new_message=is_new_message
+        )
+        if latest_changes.get(UNREADABLE_SLOT):  # nothing read, nothing stored (actions/stages.py)
+            return [SlotSet(name, value) for name, value in changes.items()] + [SlotSet(UNREADABLE_SLOT, True)]
+        if gave_up_on(latest_changes, before):
+            dispatcher.utter_message(text=GAVE_UP)
+        changes.update(latest_changes)
+        if record_id is None and (intent in CONSULTATION_INTENTS or tracker.active_loop_name):
+            received_at = _utc(latest["timestamp"])
+            record_id = changes["consultation_id"] = consultation_store().start(tracker.sender_id, channel, received_at)
         if record_id is not None:
-            # Rasa extracts slots a second time when a form activates: the message may be stored already.
-            is_new_message = latest["timestamp"] != recorded_at
             if is_new_message:
                 changes["recorded_message_at"] = latest["timestamp"]
             slots = {**tracker.slots, **changes}
             consultation_store().record_turn(
                 record_id,
-                (message.get("text") or "") if is_new_message else None,
+                text if is_new_message else None,
                 sent_at=_utc(latest["timestamp"]),
                 **record_fields(slots, now),
                 **deadline_fields(slots),

@@ -91,6 +91,16 @@ class SituationChannel(Coded):
     LETTER = ("letter", "手紙・文書")
 
 
+class DangerCue(Coded):
+    """An explicit sign of danger to staff right now: safety first comes at once on any of them."""
+
+    WEAPON = ("weapon", "凶器を見せている・持っている")
+    VIOLENCE = ("violence", "暴力を受けている・振るわれかけた")
+    FIRE = ("fire", "火・爆発物を使うと言っている")
+    THREAT_TO_HARM = ("threat_to_harm", "危害を加えるとはっきり言っている")
+    LOCKED_IN = ("locked_in", "閉じ込められている・出口を塞がれている")
+
+
 # Written exchanges: no physical safety advice, no time box, answered later by the organisation.
 REMOTE_CHANNELS: frozenset[SituationChannel] = frozenset(
     {SituationChannel.EMAIL, SituationChannel.SNS, SituationChannel.LETTER}

@@ -5,16 +5,31 @@ stored as UNKNOWN so that the form moves on; it counts as "not known" in the fac
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from bot import lexicon
-from bot.assessment import Facts
-from bot.codes import CRIMINAL_CONDUCT, Behavior, SituationChannel
+from bot.assessment import STOPPABLE_REMARKS, Facts
+from bot.codes import (
+    CRIMINAL_CONDUCT,
+    DETAILS_INTENT,
+    HANDOVER_INTENT,
+    Behavior,
+    DemandBasis,
+    DepartureStep,
+    SituationChannel,
+    WarningLevel,
+)
 from bot.durations import parse_minutes
+from bot.text_facts import danger_cues, read_facts
 
 UNKNOWN = "unknown"
+# A question that does not apply to this case (no refusal to leave, no remark to ask to stop):
+# not None, so that the forms never ask it; it becomes None again when it starts to apply.
+NOT_NEEDED = "not_needed"
 EMERGENCY_INTENT = "emergency"
+DISTRESS_INTENT = "express_distress"
 
 
 def known(value: Any) -> bool | None:
@@ -23,7 +38,9 @@ def known(value: Any) -> bool | None:
 
 
 def behaviors_of(slots: Mapping[str, Any]) -> list[Behavior]:
-    return [Behavior(code) for code in slots.get("behaviors") or []]
+    """The confirmed conduct (none while the employee has not confirmed it)."""
+    value = slots.get("behaviors")
+    return [Behavior(code) for code in value] if isinstance(value, list) else []
 
 
 def channel_of(slots: Mapping[str, Any]) -> SituationChannel | None:
@@ -40,9 +57,23 @@ def elapsed_minutes_now(slots: Mapping[str, Any], now: float) -> int | None:
     return reported if isinstance(reported, int) and not isinstance(reported, bool) else None
 
 
+def behaviors_for_judgement(slots: Mapping[str, Any]) -> frozenset[Behavior]:
+    """Confirmed conduct; while unconfirmed, what was read, but never a crime on that alone."""
+    if isinstance(slots.get("behaviors"), list):
+        return frozenset(behaviors_of(slots))
+    return frozenset(understood_behaviors(slots)) - CRIMINAL_CONDUCT
+
+
+def code_of(slots: Mapping[str, Any], name: str, enum: type) -> Any:
+    """The code a slot holds, None for unknown, not needed or nothing."""
+    value = slots.get(name)
+    return enum(value) if isinstance(value, str) and value in enum._value2member_map_ else None
+
+
 def facts_from_slots(slots: Mapping[str, Any], now: float) -> Facts:
+    basis = code_of(slots, "demand_basis", DemandBasis)
     return Facts(
-        behaviors=frozenset(behaviors_of(slots)),
+        behaviors=behaviors_for_judgement(slots),
         our_fault=known(slots.get("our_fault")),
         demand_related=known(slots.get("demand_related")),
         channel=channel_of(slots),
@@ -50,6 +81,14 @@ def facts_from_slots(slots: Mapping[str, Any], now: float) -> Facts:
         elapsed_minutes=elapsed_minutes_now(slots, now),
         refused_to_leave=bool(slots.get("refused_to_leave")),
         danger=bool(slots.get("danger")),
+        demand_basis=None if basis is DemandBasis.UNKNOWN else basis,
+        warnings_given=code_of(slots, "warnings_given", WarningLevel),
+        conduct_continued=known(slots.get("conduct_continued")),
+        departure_step=code_of(slots, "departure_step", DepartureStep),
+        self_harm=bool(slots.get("self_harm")),
+        identified=known(slots.get("identified")),
+        recorded=known(slots.get("recorded")),
+        alone=known(slots.get("alone")),
     )
 
 
@@ -81,7 +120,7 @@ def time_status(slots: Mapping[str, Any], now: float, limit: int, warn_before: i
 
 
 def _entity_values(entities: Iterable[Mapping[str, Any]], name: str) -> list[str]:
-    return [str(e.get("value")) for e in entities if e.get("entity") == name and e.get("value")]
+    return [str(e.get("value")) for e in entities if e.get("entity") == name and e.get("value") is not None]
 
 
 def _codes(values: Iterable[str], enum: type) -> list:
@@ -96,56 +135,293 @@ def _codes(values: Iterable[str], enum: type) -> list:
     return found
 
 
+# Intents answered at once whatever is being asked (each has a rule during the forms): the form
+# steps aside for them and resumes afterwards.
+ANSWERED_AT_ONCE = frozenset(
+    {
+        "ask_help",
+        "show_record",
+        "finish",
+        EMERGENCY_INTENT,
+        DISTRESS_INTENT,
+        "ask_initial_response",
+        "ask_judgement",
+        "ask_time_limit",
+        "ask_escalation",
+        DETAILS_INTENT,
+        HANDOVER_INTENT,
+    }
+)
+# Not answers either, so never a miss.
+INTERJECTION_INTENTS = ANSWERED_AT_ONCE | {"restart", "thank", "greet"}
+FACT_SLOTS = (
+    "ongoing", "behaviors", "departure_step", "warnings_given", "conduct_continued", "demand_basis",
+    "our_fault", "demand_related", "situation_channel", "elapsed_minutes", "demand", "identified", "recorded",
+    "alone",
+)
+YES_NO_SLOTS = ("ongoing", "our_fault", "demand_related", "identified", "recorded", "alone", "conduct_continued")
+# Questions answered with a code from a button (`/inform{"demand_basis": "opinion"}`).
+CODE_SLOTS: dict[str, type] = {
+    "demand_basis": DemandBasis,
+    "warnings_given": WarningLevel,
+    "departure_step": DepartureStep,
+}
+_YES_NO_INTENTS = {"affirm": True, "deny": False, "dont_know": UNKNOWN}
+# Facts read from free text (bot.text_facts.read_facts) that have a slot of their own.
+STATED_SLOTS = YES_NO_SLOTS + ("situation_channel", "elapsed_minutes")
+MAX_DEMAND_LENGTH = 500
+# Set for a message that is an unknown `/payload` (a stale button, a client's typo).
+UNREADABLE_SLOT = "unreadable_payload"
+MAX_MISSES = 2
+_PAYLOAD = re.compile(r"^/([^{@\s]+)")
+
+
+def payload_intent(text: str) -> str | None:
+    """The intent a `/intent{...}` payload names, None for typed text."""
+    match = _PAYLOAD.match(text or "")
+    return match.group(1) if match else None
+
+
+def is_unknown_payload(text: str, intent: str | None) -> bool:
+    """A `/payload` whose intent the bot does not know: Rasa hands its text to the NLU instead."""
+    named = payload_intent(text)
+    return named is not None and named != intent
+
+
+def understood_behaviors(slots: Mapping[str, Any]) -> list[Behavior]:
+    """The conduct held so far: confirmed, then read but not yet confirmed."""
+    confirmed = behaviors_of(slots)
+    pending = _codes(slots.get("suggested_behaviors") or [], Behavior)
+    return confirmed + [code for code in pending if code not in confirmed]
+
+
+def behaviors_confirmed(slots: Mapping[str, Any]) -> bool:
+    return isinstance(slots.get("behaviors"), list) and not slots.get("suggested_behaviors")
+
+
+def _behavior_changes(
+    slots: Mapping[str, Any], text: str, intent: str | None, entities: list[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Conduct read from text becomes a suggestion to confirm; buttons and toggles confirm it."""
+    understood = understood_behaviors(slots)
+    mentioned = _codes(_entity_values(entities, "behavior"), Behavior)
+    group = next(iter(_entity_values(entities, "behavior_group")), None)
+    asked = slots.get("requested_slot") == "behaviors"
+
+    def confirmed(codes: list[Behavior]) -> dict[str, Any]:
+        return {"behaviors": [code.value for code in codes], "suggested_behaviors": [], "behavior_group": None}
+
+    if payload_intent(text) is not None:
+        if group == "none":
+            return confirmed(understood)
+        if mentioned and group:  # one code added from a group's buttons
+            return confirmed(understood + [code for code in mentioned if code not in understood])
+        if mentioned:  # the toggles as submitted
+            return confirmed(mentioned)
+        if group:  # 「ほかにもある」 or a group of the question: show the choices again
+            return {"behaviors": None, "suggested_behaviors": [c.value for c in understood], "behavior_group": group}
+    else:
+        new = [code for code in mentioned if code not in understood]
+        if new:
+            return {"behaviors": None, "suggested_behaviors": [code.value for code in understood + new]}
+    if asked and intent == "affirm" and understood:
+        return confirmed(understood)
+    if asked and intent == "deny":
+        return confirmed([])
+    if asked and intent == "dont_know":
+        return {"behaviors": UNKNOWN, "behavior_group": None}
+    return {}
+
+
+def _answer(slots: Mapping[str, Any], text: str, intent: str | None, entities: list[Mapping[str, Any]]) -> dict:
+    """The value the message gives to the question being asked (behaviours apart), if any."""
+    requested = slots.get("requested_slot")
+    typed = payload_intent(text) is None
+    if requested is None or intent in INTERJECTION_INTENTS:
+        return {}
+    if intent == "dont_know" and requested != "behaviors":
+        return {requested: UNKNOWN}
+    if requested in YES_NO_SLOTS and intent in _YES_NO_INTENTS:
+        return {requested: _YES_NO_INTENTS[intent]}
+    if requested == "demand" and typed:
+        demand = text.strip()[:MAX_DEMAND_LENGTH]
+        return {"demand": demand} if demand else {}
+    return {}
+
+
+def _coded_answers(entities: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Codes a button names explicitly (`/inform{"departure_step": "final_warning"}`), asked or not."""
+    answers = {}
+    for name, enum in CODE_SLOTS.items():
+        codes = _codes(_entity_values(entities, name), enum)
+        if codes:
+            answers[name] = codes[0].value
+    return answers
+
+
 def slot_changes_from_message(
     slots: Mapping[str, Any],
     text: str,
     intent: str | None,
     entities: Iterable[Mapping[str, Any]],
     now: float,
+    new_message: bool = True,
 ) -> dict[str, Any]:
     """The slots one employee message changes; unchanged slots are left out.
 
-    Behaviours accumulate over the consultation, the channel is kept once known,
-    a newly reported duration restarts the live clock, and danger is raised by an
-    emergency or by criminal conduct in a case that is not known to be over.
+    - facts the text states (bot.text_facts.read_facts) fill their slots and correct earlier
+      answers, so nothing stated is asked again.
+    - the question being asked (`requested_slot`) is answered by a button, a typed yes/no,
+      わからない, or for the demand by any typed text; a message that answers nothing (and is
+      not a question of the employee's own) is a miss, and after the second the question is
+      left as unknown.
+    - conduct read from text is a suggestion (`suggested_behaviors`) until the employee
+      confirms it; only confirmed conduct counts for a crime (facts_from_slots).
+    - danger: an emergency or an explicit danger cue in the text (bot.text_facts.danger_cues).
     """
+    if is_unknown_payload(text, intent):  # whatever the NLU guessed for its text means nothing
+        return {UNREADABLE_SLOT: True}
     entities = list(entities)
-    changes: dict[str, Any] = {}
+    typed = bool(text) and payload_intent(text) is None
+    stated = read_facts(text, asking=slots.get("requested_slot")) if typed else {}
+    cues = danger_cues(text) if typed else frozenset()
+    changes: dict[str, Any] = _behavior_changes(slots, text, intent, entities)
+    if slots.get(UNREADABLE_SLOT):
+        changes[UNREADABLE_SLOT] = False
+    changes.update(_answer(slots, text, intent, entities))
+    changes.update(_coded_answers(entities))
 
-    previous = behaviors_of(slots)
-    mentioned = _codes(_entity_values(entities, "behavior"), Behavior)
-    combined = previous + [code for code in mentioned if code not in previous]
-    if combined != previous:
-        changes["behaviors"] = [code.value for code in combined]
+    for name in STATED_SLOTS:
+        value = stated.get(name)
+        if name != "situation_channel" and value is not None and value != slots.get(name):
+            changes[name] = value
 
-    if channel_of(slots) is None:
-        channels = _codes(_entity_values(entities, "channel"), SituationChannel)
-        if channels:
+    # Another place mentioned (「窓口にも来た」) is no correction: the channel changes when asked or unknown.
+    if "situation_channel" not in changes and (
+        slots.get("requested_slot") == "situation_channel" or channel_of(slots) is None
+    ):
+        channels = _codes([stated.get("situation_channel") or "", *_entity_values(entities, "channel")], SituationChannel)
+        if channels and channels[0].value != slots.get("situation_channel"):
             changes["situation_channel"] = channels[0].value
 
-    minutes = parse_minutes(text) if text and not text.startswith("/") else None
-    if minutes is not None and minutes != slots.get("elapsed_minutes"):
-        changes["elapsed_minutes"] = minutes
+    if "elapsed_minutes" not in changes and typed:
+        minutes = parse_minutes(text)
+        if minutes is not None and minutes != slots.get("elapsed_minutes"):
+            changes["elapsed_minutes"] = minutes
 
-    ongoing = slots.get("ongoing")
+    ongoing = changes.get("ongoing", slots.get("ongoing"))
     if intent == EMERGENCY_INTENT and ongoing is None:
         ongoing = changes["ongoing"] = True
     if ongoing is True:
-        if "elapsed_minutes" in changes:
+        if "elapsed_minutes" in changes and isinstance(changes["elapsed_minutes"], int):
             changes["case_started_at"] = now - changes["elapsed_minutes"] * 60
         elif slots.get("case_started_at") is None:
             reported = slots.get("elapsed_minutes")
             changes["case_started_at"] = now - (reported * 60 if isinstance(reported, int) else 0)
 
-    new_danger = intent == EMERGENCY_INTENT or (
-        ongoing is not False and any(code in CRIMINAL_CONDUCT for code in mentioned)
-    )
-    if new_danger and not slots.get("danger"):
+    if (intent == EMERGENCY_INTENT or cues) and not slots.get("danger"):
         changes["danger"] = True
+    if stated.get("self_harm") and not slots.get("self_harm"):
+        changes["self_harm"] = True
+    if stated.get("warned") and code_of({**slots, **changes}, "warnings_given", WarningLevel) in (None, WarningLevel.NONE):
+        changes["warnings_given"] = WarningLevel.ASKED_TO_STOP.value
+    if "continued_after_warning" in stated:
+        changes["conduct_continued"] = stated["continued_after_warning"]
+    changes.update(_from_basis({**slots, **changes}))
 
-    if not slots.get("refused_to_leave") and text and lexicon.mentions_refusal_to_leave(text):
+    if not slots.get("refused_to_leave") and typed and lexicon.mentions_refusal_to_leave(text):
         changes["refused_to_leave"] = True
+
+    if _entity_values(entities, "skip"):  # 「残りの質問はとばす」
+        for name in FACT_SLOTS:
+            if changes.get(name, slots.get(name)) is None:
+                changes[name] = UNKNOWN
+    else:
+        changes.update(_misses(slots, intent, changes, new_message))
+    changes.update(_needed({**slots, **changes}))
+    return {name: value for name, value in changes.items() if slots.get(name) != value}
+
+
+def _from_basis(slots: Mapping[str, Any]) -> dict[str, Any]:
+    """What the demand's basis says about today's two facts, when they are not known yet."""
+    basis = code_of(slots, "demand_basis", DemandBasis)
+    derived: dict[str, Any] = {}
+    if basis is DemandBasis.OUR_FAULT and slots.get("our_fault") is None:
+        derived["our_fault"] = True
+    if basis is not None and basis is not DemandBasis.UNKNOWN and slots.get("demand_related") is None:
+        derived["demand_related"] = basis is not DemandBasis.UNRELATED
+    return derived
+
+
+def question_applies(name: str, slots: Mapping[str, Any]) -> bool:
+    """Whether a conditional question fits the case as it stands."""
+    if name == "departure_step":
+        return bool(slots.get("refused_to_leave"))
+    if name == "warnings_given":
+        return bool(frozenset(behaviors_of(slots)) & STOPPABLE_REMARKS)
+    if name == "conduct_continued":
+        return code_of(slots, "warnings_given", WarningLevel) not in (None, WarningLevel.NONE)
+    if name == "demand_basis":  # read from the two facts when they settle it
+        return slots.get("our_fault") is not True and slots.get("demand_related") is not False
+    return True
+
+
+def _needed(slots: Mapping[str, Any]) -> dict[str, Any]:
+    """Conditional questions marked NOT_NEEDED, or open again (None) once they apply."""
+    changes: dict[str, Any] = {}
+    for name in ("departure_step", "warnings_given", "conduct_continued", "demand_basis"):
+        applies = question_applies(name, slots)
+        if not applies and slots.get(name) is None:
+            changes[name] = NOT_NEEDED
+        elif applies and slots.get(name) == NOT_NEEDED:
+            changes[name] = None
     return changes
+
+
+def _misses(slots: Mapping[str, Any], intent: str | None, changes: Mapping[str, Any], new_message: bool) -> dict:
+    """Count a message that leaves the question being asked unanswered; give up after the second."""
+    requested = slots.get("requested_slot")
+    if not new_message or requested is None or intent in INTERJECTION_INTENTS:
+        return {}
+    if requested in changes or "behavior_group" in changes or "suggested_behaviors" in changes:
+        return {}
+    misses = dict(slots.get("question_misses") or {})
+    misses[requested] = misses.get(requested, 0) + 1
+    result: dict[str, Any] = {"question_misses": misses}
+    if misses[requested] >= MAX_MISSES:
+        result[requested] = UNKNOWN
+    return result
+
+
+def gave_up_on(changes: Mapping[str, Any], slots: Mapping[str, Any]) -> str | None:
+    """The question this message's changes left as unknown after the last miss, if any."""
+    requested = slots.get("requested_slot")
+    misses = (changes.get("question_misses") or {}).get(requested, 0)
+    return requested if misses >= MAX_MISSES and changes.get(requested) == UNKNOWN else None
+
+
+def understood_facts(slots: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts held so far as codes (unknown answers and facts not yet known left out)."""
+    facts: dict[str, Any] = {}
+    for name in YES_NO_SLOTS:
+        if isinstance(slots.get(name), bool):
+            facts[name] = slots[name]
+    if (channel := channel_of(slots)) is not None:
+        facts["situation_channel"] = channel.value
+    reported = slots.get("elapsed_minutes")
+    if isinstance(reported, int) and not isinstance(reported, bool):
+        facts["elapsed_minutes"] = reported
+    for name, enum in CODE_SLOTS.items():
+        code = code_of(slots, name, enum)
+        if code is not None and code.value != UNKNOWN:
+            facts[name] = code.value
+    demand = slots.get("demand")
+    if demand and demand != UNKNOWN:
+        facts["demand_given"] = True
+    for name in ("danger", "refused_to_leave", "self_harm"):
+        if slots.get(name):
+            facts[name] = True
+    return facts
 
 
 def record_fields(slots: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -155,7 +431,7 @@ def record_fields(slots: Mapping[str, Any], now: float) -> dict[str, Any]:
         "situation_channel": (channel := channel_of(slots)) and channel.value,
         "ongoing": known(slots.get("ongoing")),
         "elapsed_minutes": elapsed_minutes_now(slots, now),
-        "behaviors": [code.value for code in behaviors_of(slots)],
+        "behaviors": [code.value for code in understood_behaviors(slots)],
         "demand": demand if demand and demand != UNKNOWN else None,
         "our_fault": known(slots.get("our_fault")),
         "demand_related": known(slots.get("demand_related")),

@@ -45,7 +45,9 @@ from sanic import Sanic
 
 LOOPBACK = "127.0.0.1"
 Sanic.test_mode = True  # several apps start in one process (what sanic-testing sets)
-KASUHARA_SLOTS = ("stage", "verdict", "elapsed_minutes", "case_started_at", "ongoing")
+KASUHARA_SLOTS = (
+    "stage", "verdict", "elapsed_minutes", "case_started_at", "ongoing", "requested_slot", "behaviors", "suggested_behaviors"
+)
 
 
 def run(coroutine: Awaitable[Any]) -> Any:

@@ -6,10 +6,11 @@ import time
 
 import pytest
 import yaml
+from rasa_sdk import ActionExecutionRejection
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.consultation_form import ValidateConsultationForm
+from actions.consultation_form import ValidateConsultationForm, ValidateDetailsForm, questions_before_judgement
 from actions.facts import ValidateSlotMappings
 from actions.stages import (
     ActionAssess,
@@ -20,6 +21,7 @@ from actions.stages import (
     ActionTimeBox,
     ActionTriage,
 )
+from bot.codes import Behavior
 from bot.settings import PROJECT_ROOT, load_organization
 from tests.trackers import entity, make_tracker
 
@@ -67,7 +69,7 @@ def test_first_message_fills_every_fact_it_carries_and_opens_a_record():
     )
     events, _, _ = run(ValidateSlotMappings(), tracker)
     slots = slot_events(events)
-    assert slots["behaviors"] == ["intimidation", "dogeza_demand"]
+    assert slots["suggested_behaviors"] == ["intimidation", "dogeza_demand"]
     assert slots["situation_channel"] == "counter"
     assert slots["elapsed_minutes"] == 90
     record = services.consultation_store().get(slots["consultation_id"])
@@ -78,26 +80,65 @@ def test_first_message_fills_every_fact_it_carries_and_opens_a_record():
     assert [m["text"] for m in record["messages"]] == ["窓口で1時間半も怒鳴られ、土下座しろと言われた"]
 
 
-def test_later_messages_add_behaviours_without_losing_earlier_ones():
+def test_later_conduct_is_kept_with_the_earlier_and_awaits_confirmation():
     store = services.consultation_store()
     record_id = store.start("employee-1", "slack")
     tracker = make_tracker(
-        "今度は殺すぞと言われました",
+        "今度は何度も押しかけてきました",
         intent="report_incident",
-        entities=[entity("behavior", "threat")],
+        entities=[entity("behavior", "persistent")],
         slots={"consultation_id": record_id, "behaviors": ["verbal_abuse"], "ongoing": True},
     )
     events, _, _ = run(ValidateSlotMappings(), tracker)
     slots = slot_events(events)
-    assert slots["behaviors"] == ["verbal_abuse", "threat"]
-    assert slots["danger"] is True
+    assert slots["suggested_behaviors"] == ["verbal_abuse", "persistent"] and slots["behaviors"] is None
     assert "consultation_id" not in slots
-    assert store.get(record_id)["behaviors"] == ["verbal_abuse", "threat"]
+    assert store.get(record_id)["behaviors"] == ["verbal_abuse", "persistent"]
+
+
+def test_an_unknown_payload_is_flagged_and_not_stored():
+    store = services.consultation_store()
+    record_id = store.start("employee-1", "rest")
+    tracker = make_tracker("/no_such_button", intent="restart", slots={"consultation_id": record_id})
+    events, _, _ = run(ValidateSlotMappings(), tracker)
+    assert slot_events(events) == {"unreadable_payload": True}
+    assert store.get(record_id)["messages"] == []
+
+
+def test_an_unknown_payload_never_restarts_or_closes_the_consultation():
+    from actions.restart import ActionRestart
+
+    store = services.consultation_store()
+    record_id = store.start("employee-1", "rest")
+    slots = {"consultation_id": record_id, "unreadable_payload": True}
+    for action in (ActionRestart(), ActionCloseConsultation()):
+        events, _, messages = run(action, make_tracker("/no_such_button", intent="restart", slots=slots))
+        assert events == [] and messages[0]["response"] == "utter_default"
+    assert store.get(record_id)["status"] == "open"
+
+
+def test_the_form_steps_aside_for_the_employees_own_questions_and_unknown_buttons():
+    for intent, slots in (("ask_help", {}), ("finish", {}), ("deny", {"unreadable_payload": True})):
+        tracker = make_tracker("x", intent=intent, active_loop="consultation_form",
+                               slots={"requested_slot": "ongoing", **slots})
+        with pytest.raises(ActionExecutionRejection) as rejected:
+            run(ValidateConsultationForm(), tracker)
+        assert rejected.value.action_name == "consultation_form"
+
+
+def test_after_the_second_miss_the_bot_says_so_and_moves_on():
+    store = services.consultation_store()
+    record_id = store.start("employee-1", "rest")
+    tracker = make_tracker("さあ…", intent="out_of_scope", active_loop="consultation_form", slots={
+        "consultation_id": record_id, "requested_slot": "our_fault", "question_misses": {"our_fault": 1}})
+    events, texts, _ = run(ValidateSlotMappings(), tracker)
+    assert slot_events(events)["our_fault"] == "unknown"
+    assert "先に進みます" in texts[0]
 
 
 def test_small_talk_before_a_consultation_stores_nothing():
     events, _, _ = run(ValidateSlotMappings(), make_tracker("ありがとう", intent="thank"))
-    assert events == []
+    assert "consultation_id" not in slot_events(events)
     assert services.consultation_store().list() == []
 
 
@@ -113,8 +154,8 @@ def test_form_repeats_the_demand_back():
     tracker = make_tracker("市長を出せ", intent="report_incident",
                            slots={"demand": "市長を出せ", "requested_slot": "demand", "ongoing": False,
                                   "situation_channel": "phone", "initial_response_given": True},
-                           active_loop="consultation_form", set_this_turn=("demand",))
-    events, texts, _ = run(ValidateConsultationForm(), tracker)
+                           active_loop="details_form", set_this_turn=("demand",))
+    events, texts, _ = run(ValidateDetailsForm(), tracker)
     assert slot_events(events)["demand"] == "市長を出せ"
     assert any("ご希望ということで" in text for text in texts)
     assert not any("「市長を出せ」" in text for text in texts)  # a polite paraphrase, never the rough words
@@ -196,7 +237,7 @@ def test_closing_closes_the_record_and_resets_for_the_next_case():
     assert record["status"] == "closed" and record["closed_at"]
     assert record["verdict"] == "gray"  # no fault of ours says nothing yet about the demand's basis
     assert f"No.{record_id}" in texts[0] and "返金しろ" in texts[0]
-    assert "健康管理室（内線 303）" in texts[1]
+    assert "お疲れさまでした" in texts[1]
     assert {"event": "reset_slots"} in [{k: v for k, v in e.items() if k == "event"} for e in events]
     assert slot_events(events)["last_consultation_id"] == record_id
 
@@ -222,7 +263,77 @@ def test_every_form_slot_has_a_question():
     from actions.questions import ASK_ACTIONS, FORM_SLOTS
 
     assert sorted(action().name() for action in ASK_ACTIONS) == sorted(f"action_ask_{s}" for s in FORM_SLOTS)
-    assert list(FORM_SLOTS) == DOMAIN["forms"]["consultation_form"]["required_slots"]
+    form_slots = {slot for form in DOMAIN["forms"].values() for slot in form["required_slots"]}
+    assert form_slots == set(FORM_SLOTS)
+
+
+CONSULTATION_SLOTS = DOMAIN["forms"]["consultation_form"]["required_slots"]
+
+
+def test_at_most_three_questions_before_the_first_judgement():
+    assert questions_before_judgement({}, CONSULTATION_SLOTS) == ["ongoing", "behaviors", "demand_basis"]
+    # stated unasked: costs no question (our fault also settles the demand's basis)
+    stated = {"ongoing": True, "our_fault": True}
+    assert questions_before_judgement(stated, CONSULTATION_SLOTS) == ["behaviors", "demand_related",
+                                                                         "situation_channel"]
+    # answered questions keep their place, so the list does not grow
+    answered = {"ongoing": True, "behaviors": [], "asked": ["ongoing", "behaviors"]}
+    assert questions_before_judgement(answered, CONSULTATION_SLOTS) == ["ongoing", "behaviors", "demand_basis"]
+    # a refusal to leave or a remark to ask to stop brings its own question forward
+    stays = {"ongoing": True, "behaviors": ["detention"], "refused_to_leave": True}
+    assert questions_before_judgement(stays, CONSULTATION_SLOTS)[0] == "departure_step"
+    rude = {"ongoing": True, "behaviors": ["verbal_abuse"]}
+    assert questions_before_judgement(rude, CONSULTATION_SLOTS)[0] == "warnings_given"
+    # after the judgement only new conduct is confirmed here
+    assert questions_before_judgement({"verdict": "gray", "behaviors": None}, CONSULTATION_SLOTS) == ["behaviors"]
+    assert questions_before_judgement({"verdict": "gray", "behaviors": []}, CONSULTATION_SLOTS) == []
+
+
+def test_the_conduct_read_is_shown_as_toggles_to_confirm():
+    from actions.questions import ASK_ACTIONS
+
+    ask = next(action for action in ASK_ACTIONS if action().name() == "action_ask_behaviors")
+    tracker = make_tracker("窓口で怒鳴られた", intent="report_incident", active_loop="consultation_form",
+                           slots={"suggested_behaviors": ["intimidation"], "requested_slot": "behaviors"})
+    events, texts, messages = run(ask(), tracker)
+    assert "威圧的な言動" in texts[0]
+    assert [b["title"] for b in messages[0]["buttons"]] == ["合っています", "ほかにもある", "どれも違う"]
+    choices = messages[0]["custom"]["data"]["choices"]
+    options = [option for group in choices["groups"] for option in group["options"]]
+    assert sorted(o["code"] for o in options) == sorted(b.value for b in Behavior)
+    assert [o["code"] for o in options if o["selected"]] == ["intimidation"]
+    assert slot_events(events)["asked"] == ["behaviors"]
+
+
+def test_the_conduct_question_offers_the_groups_then_one_groups_codes():
+    from actions.questions import ASK_ACTIONS
+
+    ask = next(action for action in ASK_ACTIONS if action().name() == "action_ask_behaviors")
+    _, _, messages = run(ask(), make_tracker("", slots={"requested_slot": "behaviors"}))
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles[:4] == ["暴力・脅し・居座り", "暴言・威圧・差別", "無理な要求・謝罪の強要", "しつこさ・ネット・性的な言動"]
+    assert titles[-2:] == ["特にない", "わからない"]
+    _, _, group = run(ask(), make_tracker("", slots={"requested_slot": "behaviors", "behavior_group": "danger"}))
+    payloads = [b["payload"] for b in group[0]["buttons"]]
+    assert '/inform{"behavior": ["threat"], "behavior_group": "danger"}' in payloads
+
+
+def test_a_second_try_is_short_and_offers_dont_know():
+    from actions.questions import ASK_ACTIONS
+
+    ask = next(action for action in ASK_ACTIONS if action().name() == "action_ask_demand_related")
+    _, texts, messages = run(ask(), make_tracker("", slots={"question_misses": {"demand_related": 1}}))
+    assert texts[0] == "要求がこちらの業務に関係するかどうかだけ、選んでください。"
+    assert messages[0]["buttons"][-1] == {"title": "わからない", "payload": "/dont_know"}
+
+
+def test_a_live_case_past_the_limit_gets_the_closing_script_at_once():
+    tracker = make_tracker("窓口でもう40分怒鳴られています", intent="report_incident", slots={
+        "ongoing": True, "situation_channel": "counter", "case_started_at": time.time() - 40 * 60})
+    events, texts, _ = run(ActionTriage(), tracker)
+    advice = "\n".join(texts)
+    assert "終了の予告" in advice and "お礼を伝える" not in advice
+    assert slot_events(events)["time_notice_shown"] == "over"
 
 
 def test_restart_starts_a_new_conversation():
@@ -245,3 +356,40 @@ def test_a_message_extracted_twice_is_stored_once():
     record = services.consultation_store().get(slots["consultation_id"])
     assert [m["text"] for m in record["messages"]] == ["窓口で怒鳴られています"]
     assert slot_events(second) == {}
+
+
+def test_the_tracker_fixture_knows_every_domain_slot():
+    from tests.trackers import SLOT_NAMES
+
+    assert set(DOMAIN["slots"]) | {"requested_slot"} == set(SLOT_NAMES)
+
+
+def test_moments_with_their_own_words_are_answered_at_once_and_once():
+    tracker = make_tracker("上司を出せと言われて、スマホで撮影されています", intent="report_incident",
+                           slots={"ongoing": True, "situation_channel": "counter"})
+    events, texts, _ = run(ActionTriage(), tracker)
+    advice = "\n".join(texts)
+    assert "「上司を出せ」の言い方の例" in advice and "撮影されたときの言い方の例" in advice
+    advised = slot_events(events)["moments_advised"]
+    assert advised == ["supervisor_demand", "filming"]
+    again = make_tracker("また上司を出せと", intent="report_incident",
+                         slots={"ongoing": True, "situation_channel": "counter", "moments_advised": advised,
+                                "initial_response_given": True})
+    _, texts, _ = run(ActionTriage(), again)
+    assert not any("上司を出せ" in text for text in texts)
+
+
+def test_a_customer_speaking_of_taking_their_life_gets_words_for_it_at_once():
+    tracker = make_tracker("死んでやると言っています", intent="report_incident",
+                           slots={"self_harm": True, "ongoing": True, "situation_channel": "phone"})
+    _, texts, _ = run(ActionTriage(), tracker)
+    assert any("命を守る声かけ" in text for text in texts)
+
+
+def test_the_questions_after_the_judgement_can_be_skipped():
+    from actions.questions import ASK_ACTIONS
+
+    ask = next(action for action in ASK_ACTIONS if action().name() == "action_ask_identified")
+    events, _, messages = run(ask(), make_tracker("", active_loop="details_form", slots={"verdict": "gray"}))
+    assert messages[0]["buttons"][-1] == {"title": "残りの質問はとばす", "payload": '/dont_know{"skip":"all"}'}
+    assert slot_events(events)["details_asked"] is True

@@ -63,6 +63,8 @@ def test_metadata_of_a_fresh_conversation():
         "elapsed_minutes": None,
         "over_time_limit": False,
         "time_limit_minutes": LIMIT,
+        "asking": None,
+        "understood": NOTHING_UNDERSTOOD,
     }
 
 
@@ -75,7 +77,23 @@ def test_metadata_of_a_live_exchange_past_the_limit():
         "elapsed_minutes": 25,
         "over_time_limit": True,
         "time_limit_minutes": LIMIT,
+        "asking": None,
+        "understood": {"behaviors": [], "behaviors_confirmed": False, "facts": {"ongoing": True}},
     }
+
+
+NOTHING_UNDERSTOOD = {"behaviors": [], "behaviors_confirmed": False, "facts": {}}
+
+
+def test_metadata_says_what_is_asked_and_what_is_understood():
+    slots = {"requested_slot": "our_fault", "behaviors": ["verbal_abuse"], "suggested_behaviors": [],
+             "ongoing": True, "situation_channel": "phone", "our_fault": None, "demand_related": "unknown"}
+    metadata = reply_metadata(slots, time.time())
+    assert metadata["asking"] == "our_fault"
+    assert metadata["understood"] == {"behaviors": ["verbal_abuse"], "behaviors_confirmed": True,
+                                      "facts": {"ongoing": True, "situation_channel": "phone"}}
+    pending = reply_metadata({"suggested_behaviors": ["threat"], "requested_slot": "behaviors"}, time.time())
+    assert pending["understood"]["behaviors"] == ["threat"] and pending["understood"]["behaviors_confirmed"] is False
 
 
 def test_metadata_just_before_and_at_the_limit():
@@ -99,6 +117,8 @@ def test_metadata_carries_codes_only():
         "elapsed_minutes": None,
         "over_time_limit": False,
         "time_limit_minutes": LIMIT,
+        "asking": None,
+        "understood": NOTHING_UNDERSTOOD,
     }
 
 
@@ -180,6 +200,8 @@ def test_with_the_right_token_every_reply_carries_the_kasuhara_payload(monkeypat
         "elapsed_minutes": 25,
         "over_time_limit": True,
         "time_limit_minutes": LIMIT,
+        "asking": None,
+        "understood": {"behaviors": [], "behaviors_confirmed": False, "facts": {"ongoing": True}},
     }
     assert [reply["custom"]["kasuhara"] for reply in replies] == [expected] * 3
     assert replies[0]["text"] == "カスハラ対応をお手伝いします。順番に確認しましょう。"
@@ -302,6 +324,8 @@ def test_without_a_token_configured_no_authorization_is_needed():
         "elapsed_minutes": 90,
         "over_time_limit": False,
         "time_limit_minutes": LIMIT,
+        "asking": None,
+        "understood": {**NOTHING_UNDERSTOOD, "facts": {"ongoing": False, "elapsed_minutes": 90}},
     }
     assert bot.received[0].text == "昨日の電話の件です"
 
@@ -533,3 +557,66 @@ def test_slots_left_by_an_earlier_save_are_not_taken_for_this_turn(tmp_path):
     status, replies, _ = _ask(ReplyOnlyBot(replies=[bot_message("はい")], tracker_store=FailSafeTrackerStore(store)))
     assert status == 200
     assert replies[0]["custom"]["kasuhara"]["stage"] == "judgement"  # read back, not the stale hand-over
+
+
+def test_the_openapi_description_names_every_code_asked_and_understood():
+    import yaml
+
+    from actions.questions import FORM_SLOTS
+    from bot.codes import Behavior, DemandBasis, DepartureStep, SituationChannel, WarningLevel
+    from bot.conversation import understood_facts
+
+    schemas = yaml.safe_load((PROJECT_ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))["components"][
+        "schemas"
+    ]
+    assert set(schemas["KasuharaState"]["properties"]["asking"]["enum"]) == set(FORM_SLOTS) | {None}
+    understood = schemas["Understood"]["properties"]
+    assert understood["behaviors"]["items"]["enum"] == [b.value for b in Behavior]
+    every_fact = {name: True for name in ("ongoing", "our_fault", "demand_related", "identified", "recorded",
+                                          "alone", "danger", "refused_to_leave", "conduct_continued", "self_harm")}
+    codes = {"demand_basis": "opinion", "warnings_given": "warned", "departure_step": "final_warning"}
+    facts = understood_facts({**every_fact, **codes, "situation_channel": "phone", "elapsed_minutes": 5, "demand": "x"})
+    assert set(facts) == set(understood["facts"]["properties"])
+    for name, enum in (("demand_basis", DemandBasis), ("warnings_given", WarningLevel), ("departure_step", DepartureStep)):
+        assert understood["facts"]["properties"][name]["enum"] == [c.value for c in enum if c.value != "unknown"]
+    assert understood["facts"]["properties"]["situation_channel"]["enum"] == [c.value for c in SituationChannel]
+
+
+def test_a_message_with_toggles_is_one_reply_that_matches_the_openapi_schema(monkeypatch):
+    import jsonschema
+    import yaml
+
+    from bot.codes import Behavior
+    from bot.prompts import confirm_behaviors
+
+    prompt = confirm_behaviors([Behavior.THREAT])
+    toggles = bot_message(prompt.reply.text, buttons=[b.to_dict() for b in prompt.reply.buttons],
+                          custom={"data": {"choices": prompt.choices.to_dict()}})
+    bot = tracked_bot(replies=[toggles], slots={"requested_slot": "behaviors", "suggested_behaviors": ["threat"]})
+
+    async def scenario():
+        async with ChannelServer(ProtectedRestInput.from_credentials(None), bot) as server:
+            return await post(server.url, {"sender": "e", "message": "殺すぞと言われた"})
+
+    status, replies, _ = run(scenario())
+    assert status == 200
+    (reply,) = replies
+    assert reply["text"] == prompt.reply.text and [b["payload"] for b in reply["buttons"]][0] == "/affirm"
+    assert reply["custom"]["data"]["choices"]["name"] == "behaviors"
+    assert reply["custom"]["kasuhara"]["asking"] == "behaviors"
+    assert reply["custom"]["kasuhara"]["understood"]["behaviors"] == ["threat"]
+    spec = yaml.safe_load((PROJECT_ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
+    schema = spec["paths"]["/webhooks/rest/webhook"]["post"]["responses"]["200"]["content"]["application/json"]
+    jsonschema.validate(replies, _json_schema(schema["schema"], spec["components"]["schemas"]))
+
+
+def test_the_documented_reply_examples_match_the_schema():
+    import jsonschema
+    import yaml
+
+    spec = yaml.safe_load((PROJECT_ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
+    content = spec["paths"]["/webhooks/rest/webhook"]["post"]["responses"]["200"]["content"]["application/json"]
+    schema = _json_schema(content["schema"], spec["components"]["schemas"])
+    assert content["examples"]
+    for example in content["examples"].values():
+        jsonschema.validate(example["value"], schema)

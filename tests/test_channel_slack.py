@@ -353,3 +353,79 @@ def test_without_a_conversation_the_slack_output_channel_pushes_to_the_stored_th
     channel = SlackEventsInput.from_credentials({"slack_token": BOT_TOKEN, "slack_signing_secret": SECRET})
     assert isinstance(channel.get_output_channel(), SlackPushBot)
     assert channel.get_output_channel("D0001").slack_channel == "D0001"
+
+
+# --- the conduct toggles as Block Kit checkboxes ---------------------------------------------
+
+
+def toggle_message():
+    from bot.codes import Behavior
+    from bot.prompts import behavior_question
+
+    prompt = behavior_question(None, [Behavior.VERBAL_ABUSE])
+    return bot_message(prompt.reply.text, buttons=[b.to_dict() for b in prompt.reply.buttons],
+                       custom={"data": {"choices": prompt.choices.to_dict()}})
+
+
+def block_actions(action: dict, state: dict | None = None) -> bytes:
+    click = {
+        "type": "block_actions",
+        "user": {"id": "U0001"},
+        "channel": {"id": "D0001"},
+        "container": {"type": "message", "message_ts": "1700000101.000300", "channel_id": "D0001"},
+        "message": {"type": "message", "ts": "1700000101.000300", "text": "相手の言動"},
+        "actions": [{"action_ts": "1700000110.12345" + str(len(json.dumps(action)) % 10), **action}],
+    }
+    if state is not None:
+        click["state"] = {"values": state}
+    return urlencode({"payload": json.dumps(click, ensure_ascii=False)}).encode()
+
+
+def test_the_conduct_toggles_are_valid_block_kit_and_only_the_submit_reaches_the_bot():
+    from slack_sdk.models.blocks import ActionsBlock, Block, CheckboxesElement, SectionBlock
+
+    bot = FakeBot(replies=[toggle_message()])
+
+    async def scenario():
+        async with SlackApiStandIn() as api:
+            channel = slack(api)
+            async with ChannelServer(channel, bot) as server:
+                await signed_post(server.url, direct_message("窓口で怒鳴られています"))
+                await settled(channel)
+                blocks = api.calls[0]["args"]["blocks"]
+                groups = [b for b in blocks if b.get("accessory", {}).get("type") == "checkboxes"]
+                checkbox = groups[0]["accessory"]
+                toggle = {"type": "checkboxes", "block_id": groups[0]["block_id"], "action_id": checkbox["action_id"],
+                          "selected_options": checkbox["options"][:1]}
+                sent = []
+                for raw in (
+                    block_actions(toggle),  # ticking a box: acknowledged, not a turn
+                    block_actions(blocks[-1]["elements"][0], state={
+                        groups[0]["block_id"]: {checkbox["action_id"]: {
+                            "type": "checkboxes", "selected_options": checkbox["options"][:2]}},
+                        groups[1]["block_id"]: {checkbox["action_id"]: {"type": "checkboxes", "selected_options": []}},
+                    }),
+                ):
+                    headers = slack_headers(SECRET, raw, content_type="application/x-www-form-urlencoded")
+                    status, _, _ = await post(server.url, raw=raw, headers=headers)
+                    sent.append(status)
+                    await settled(channel)
+                unsigned = block_actions(toggle)
+                refused, _, _ = await post(server.url, raw=unsigned, headers={
+                    "Content-Type": "application/x-www-form-urlencoded"})
+            return api, blocks, sent, refused
+
+    api, blocks, statuses, refused = run(scenario())
+    assert statuses == [200, 200] and refused == 400
+    parsed = Block.parse_all(blocks)
+    for block in parsed:
+        block.validate_json()  # slack_sdk raises SlackObjectFormationError on a malformed block
+    assert isinstance(parsed[0], SectionBlock) and isinstance(parsed[-1], ActionsBlock)
+    checkboxes = [b.accessory for b in parsed if isinstance(getattr(b, "accessory", None), CheckboxesElement)]
+    assert sorted(o.value for c in checkboxes for o in c.options) == sorted(
+        o["code"] for g in toggle_message()["custom"]["data"]["choices"]["groups"] for o in g["options"])
+    assert [o.value for c in checkboxes for o in (c.initial_options or [])] == ["verbal_abuse"]
+    submit, *others = parsed[-1].elements
+    assert submit.text.text == "この内容で確定"
+    assert [e.text.text for e in others] == ["特にない", "わからない"]  # the group buttons are the toggles here
+    assert [m.text for m in bot.received] == ["窓口で怒鳴られています", '/inform{"behavior":["physical_attack","threat"]}']

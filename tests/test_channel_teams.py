@@ -410,3 +410,72 @@ def test_the_documented_credentials_build_the_channel(tmp_path, monkeypatch):
     assert (channel.app_id, channel.tenant_id, channel.welcome_payload) == (APP_ID, TENANT, "/ask_help")
     assert channel.token_endpoint == f"https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token"
     assert channel.openid_metadata_url == "https://login.botframework.com/v1/.well-known/openidconfiguration"
+
+
+# --- the conduct toggles as an Adaptive Card ------------------------------------------------
+
+def adaptive_card_messages(*cards):
+    """What Microsoft's Adaptive Cards library (npm `adaptivecards`) reports for each card."""
+    import json
+    import subprocess
+
+    checked = subprocess.run(
+        ["node", str(PROJECT_ROOT / "tests" / "adaptive_card_check.js")],
+        input=json.dumps(cards), capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT, check=True,
+    )
+    return json.loads(checked.stdout)
+
+
+def test_microsofts_library_reports_a_broken_card():
+    (messages,) = adaptive_card_messages(
+        {"type": "AdaptiveCard", "version": "1.3", "body": [{"type": "Bogus"}, {"type": "Input.Toggle", "title": "x"}]}
+    )
+    assert any("Bogus" in message for message in messages) and any("Id" in message for message in messages)
+
+
+def toggle_message():
+    from bot.codes import Behavior
+    from bot.prompts import confirm_behaviors
+
+    prompt = confirm_behaviors([Behavior.INTIMIDATION, Behavior.PERSISTENT])
+    return bot_message(prompt.reply.text, buttons=[b.to_dict() for b in prompt.reply.buttons],
+                       custom={"data": {"choices": prompt.choices.to_dict()}})
+
+
+def test_the_conduct_toggles_are_one_valid_adaptive_card_and_the_submission_reaches_the_bot():
+    from botbuilder.schema import Activity
+
+    bot = FakeBot(replies=[toggle_message()])
+
+    async def scenario():
+        async with BotFrameworkStandIn() as bf, ChannelServer(teams(bf), bot) as server:
+            await post(server.url, message_activity(bf, "窓口で何度も怒鳴られています"), headers=bearer(bf.token(APP_ID)))
+            card = bf.activities[0]["activity"]["attachments"][0]["content"]
+            choice_sets = [item for item in card["body"] if item["type"] == "Input.ChoiceSet"]
+            # Teams posts an Action.Submit back as a message with the data and the inputs in `value`
+            submitted = {**card["actions"][0]["data"], choice_sets[0]["id"]: "intimidation",
+                         choice_sets[1]["id"]: "sns_exposure,persistent"}
+            submit = message_activity(bf, None, value=submitted)
+            submit.pop("text")
+            await post(server.url, submit, headers=bearer(bf.token(APP_ID)))
+            button = message_activity(bf, None, value=card["actions"][-1]["data"])
+            button.pop("text")
+            await post(server.url, button, headers=bearer(bf.token(APP_ID)))
+            return bf
+
+    bf = run(scenario())
+    sent = bf.activities[0]["activity"]  # the stand-in bot answers every message with the toggles
+    parsed = Activity.from_dict(sent)
+    assert parsed.validate() == []
+    assert parsed.type == "message" and parsed.attachments[0].content_type == "application/vnd.microsoft.card.adaptive"
+    card = parsed.attachments[0].content
+    assert adaptive_card_messages(card) == [[]]
+    choice_sets = [item for item in card["body"] if item["type"] == "Input.ChoiceSet"]
+    assert all(item["isMultiSelect"] for item in choice_sets)
+    assert sorted(c["value"] for item in choice_sets for c in item["choices"]) == sorted(
+        o["code"] for g in toggle_message()["custom"]["data"]["choices"]["groups"] for o in g["options"])
+    preselected = {code for item in choice_sets for code in item["value"].split(",") if code}
+    assert preselected == {"intimidation", "persistent"}
+    assert [a["title"] for a in card["actions"]] == ["この内容で確定", "合っています", "どれも違う"]
+    assert [m.text for m in bot.received[1:]] == [
+        '/inform{"behavior":["intimidation","sns_exposure","persistent"]}', "/deny"]

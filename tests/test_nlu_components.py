@@ -164,3 +164,24 @@ def test_no_lexicon_hits_for_questions():
 
 def test_not_yet_happened_is_not_added():
     assert _run("今にも殴られそうです", []) == []
+
+
+@pytest.mark.parametrize(
+    "text, surface, value",
+    [
+        ("クマを殺すなという抗議の電話です", "殺す", "threat"),
+        ("庁舎の階段で転んでケガをしたという苦情の電話です", "ケガをした", "physical_attack"),
+        ("もし殴られたらどうすればいいですか", "殴られ", "physical_attack"),
+        ("私がつい大声を出してしまいました", "大声を出し", "intimidation"),
+    ],
+)
+def test_drops_model_entities_that_are_not_the_customers_conduct(text, surface, value):
+    result = _run(text, [_diet("behavior", text, surface, value=value)])
+    assert [e for e in result if e["entity"] == "behavior"] == []
+
+
+def test_lexicon_hits_respect_who_did_what():
+    assert [e for e in _run("息子が学校で殴られたと相談に来ました", []) if e["entity"] == "behavior"] == []
+    added = _run("窓口で殴られました", [])
+    assert _pairs([e for e in added if e["entity"] == "behavior"]) == [("behavior", "physical_attack")]
+    assert added[-1]["extractor"] == "BehaviorCodeNormalizer"

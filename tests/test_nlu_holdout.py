@@ -1,8 +1,15 @@
-"""Held-out NLU evaluation: the newest trained model on tests/nlu_holdout.yml.
+"""Held-out NLU evaluation of the newest trained model.
 
-Needs a trained model under models/ (``make train``); without one the test fails (it is
+- tests/nlu_holdout.yml: the regression set (it was used while tuning, so it guards against
+  regressions rather than measuring new text). Writes results/nlu_holdout.json.
+- tests/nlu_holdout_fresh/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
+  by someone who had not seen data/nlu/ or the lexicon and measured once at the end; its tests
+  are skipped while the directory is missing. ``FRESH_HOLDOUT=dir`` points elsewhere.
+  Writes results/nlu_holdout_fresh.json.
+
+Needs a trained model under models/ (``make train``); without one the tests fail (they are
 not skipped: CI must train first). ``NLU_MODEL=path/to/model.tar.gz`` evaluates another
-model archive instead. Writes the figures to results/nlu_holdout.json.
+model archive instead.
 """
 from __future__ import annotations
 
@@ -13,36 +20,51 @@ from pathlib import Path
 
 import pytest
 
-from bot.nlu_evaluation import agent_parser, format_report, load_examples, newest_model, score
+from bot.nlu_evaluation import agent_parser, evaluate_sets, format_report, load_examples, load_fresh, newest_model, score
+from bot.text_facts import danger_cues
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
+FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh")
 MODELS = ROOT / "models"
-RESULTS = ROOT / "results" / "nlu_holdout.json"
+RESULTS = ROOT / "results"
 
 MIN_INTENT_ACCURACY = 0.95
 MIN_BEHAVIOR_F1 = 0.90
+# The issue's bars for the fresh hold-out.
+FRESH_MIN_INTENT_ACCURACY = 0.95
+FRESH_MIN_BEHAVIOR_F1 = 0.92
+FRESH_MAX_FALSE_ALARM_RATE = 0.05
+
+
+def _relative(path: str | Path) -> str:
+    return str(Path(path).relative_to(ROOT)) if Path(path).is_relative_to(ROOT) else str(path)
 
 
 @pytest.fixture(scope="module")
-def holdout_scores():
+def model_and_parse():
     model = os.environ.get("NLU_MODEL") or newest_model(MODELS)
     if model is None or not Path(model).exists():
         pytest.fail(f"no trained model in {MODELS}: run make train", pytrace=False)
+    return model, agent_parser(model)
+
+
+@pytest.fixture(scope="module")
+def holdout_scores(model_and_parse):
+    model, parse = model_and_parse
     if not HOLDOUT.exists():
         pytest.fail(f"hold-out file missing: {HOLDOUT}", pytrace=False)
     examples = load_examples(HOLDOUT)
     assert examples, f"{HOLDOUT} has no intent examples"
-    parse = agent_parser(model)
     started = time.perf_counter()
     scores = score(examples, parse)
     elapsed = time.perf_counter() - started
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "nlu_holdout.json").write_text(
         json.dumps(
             {
-                "model": str(Path(model).relative_to(ROOT)) if Path(model).is_relative_to(ROOT) else model,
-                "data": str(HOLDOUT.relative_to(ROOT)),
+                "model": _relative(model),
+                "data": _relative(HOLDOUT),
                 "thresholds": {"intent_accuracy": MIN_INTENT_ACCURACY, "behavior_f1": MIN_BEHAVIOR_F1},
                 "seconds": round(elapsed, 2),
                 **scores.to_dict(),
@@ -63,3 +85,51 @@ def test_intent_accuracy(holdout_scores):
 
 def test_behavior_f1(holdout_scores):
     assert holdout_scores.behavior_f1 >= MIN_BEHAVIOR_F1, format_report(holdout_scores)
+
+
+@pytest.fixture(scope="module")
+def fresh_results(request):
+    if not FRESH.is_dir():
+        pytest.skip(f"fresh hold-out not written yet: {FRESH} is missing (the lead adds it and measures once)")
+    sets, notes = load_fresh(FRESH)
+    if not sets:
+        pytest.skip(f"fresh hold-out has none of main.yml, contrast.yml, danger.yml in {FRESH}")
+    model, parse = request.getfixturevalue("model_and_parse")
+    results = evaluate_sets(sets, parse, danger_cues, danger_sets={"fresh/danger"})
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "nlu_holdout_fresh.json").write_text(
+        json.dumps({"model": _relative(model), "data": _relative(FRESH), "notes": notes, "sets": results}, ensure_ascii=False, indent=2)
+        + "\n",
+        encoding="utf-8",
+    )
+    return results
+
+
+def _set(results: dict, name: str) -> dict:
+    if name not in results:
+        pytest.skip(f"{name} is not in the fresh hold-out")
+    return results[name]
+
+
+def test_fresh_intent_accuracy(fresh_results):
+    nlu = _set(fresh_results, "fresh/all")["nlu"]
+    assert nlu["intent_accuracy"] >= FRESH_MIN_INTENT_ACCURACY, nlu["intent_confusion"]
+
+
+def test_fresh_behavior_f1(fresh_results):
+    nlu = _set(fresh_results, "fresh/all")["nlu"]
+    assert nlu["behavior_f1"] >= FRESH_MIN_BEHAVIOR_F1, nlu["per_behavior"]
+
+
+def test_fresh_contrast_false_alarms(fresh_results):
+    nlu = _set(fresh_results, "fresh/contrast")["nlu"]
+    assert nlu["contrast_n"] > 0
+    assert nlu["false_alarm_rate"] <= FRESH_MAX_FALSE_ALARM_RATE, [e["text"] for e in nlu["errors"] if e["extra_behaviors"]]
+
+
+def test_fresh_danger_cues(fresh_results):
+    """Every danger case carries an explicit cue (safety first); contrast cases rarely do."""
+    danger = _set(fresh_results, "fresh/danger")["danger_cues"]
+    assert danger["missed"] == []
+    contrast = _set(fresh_results, "fresh/contrast")["danger_cues"]
+    assert contrast["rate"] <= FRESH_MAX_FALSE_ALARM_RATE, contrast["raised"]

@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from bot.codes import Stage, Verdict
-from bot.conversation import elapsed_minutes_now, time_status
+from bot.conversation import (
+    behaviors_confirmed,
+    elapsed_minutes_now,
+    time_status,
+    understood_behaviors,
+    understood_facts,
+)
 from bot.settings import OrganizationSettings, load_organization
 
 PAYLOAD_KEY = "kasuhara"
@@ -35,6 +41,9 @@ def reply_metadata(
       reported), None when not known
     - over_time_limit: a live exchange has reached the organisation's limit (False after the fact)
     - time_limit_minutes: the organisation's limit (organization.yml)
+    - asking: the fact the bot is asking for (a slot code such as `our_fault`), None when none
+    - understood: what the bot holds so far: `behaviors` (codes), `behaviors_confirmed` (the
+      employee confirmed them) and `facts` (only the facts known, as codes, booleans, minutes)
     """
     settings = settings or load_organization()
     status = time_status(slots, now, settings.time_limit_minutes, settings.warn_before_minutes)
@@ -44,6 +53,12 @@ def reply_metadata(
         "elapsed_minutes": elapsed_minutes_now(slots, now),
         "over_time_limit": bool(status and status.over),
         "time_limit_minutes": settings.time_limit_minutes,
+        "asking": slots.get("requested_slot") if isinstance(slots.get("requested_slot"), str) else None,
+        "understood": {
+            "behaviors": [code.value for code in understood_behaviors(slots)],
+            "behaviors_confirmed": behaviors_confirmed(slots),
+            "facts": understood_facts(slots),
+        },
     }
 
 

@@ -54,6 +54,24 @@ def _slot_handover(tracker_store: Any) -> Optional[Callable[[Text], Optional[Dic
     return None
 
 
+class ReplyCollector(CollectingOutputChannel):
+    """Rasa's collector, except that a message with text or buttons and a custom payload (the
+    toggles of bot/prompts.py under `custom.data`) stays one reply instead of two."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        if message.get("custom") and (message.get("text") or message.get("buttons")):
+            await self._persist_message(
+                self._message(
+                    recipient_id,
+                    text=message.get("text"),
+                    buttons=message.get("buttons"),
+                    custom=message.get("custom"),
+                )
+            )
+            return
+        await super().send_response(recipient_id, message)
+
+
 class RequestError(Exception):
     """A request the channel refuses: the HTTP status, an error code and a message for the client."""
 
@@ -188,7 +206,7 @@ class ProtectedRestInput(RestInput):
                 return error.response()
 
             sender_id = body.sender_id
-            collector = CollectingOutputChannel()
+            collector = ReplyCollector()
             self.discard_handed_over_slots(request, sender_id)
             try:
                 await on_new_message(

@@ -43,6 +43,7 @@ from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.references import PushOutputChannel, remember
+from bot.prompts import SUBMIT_VALUE, buttons_beside_toggles, choices_of, selection_payload
 from bot.text_input import InputError, checked_input
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 ACTIONS_BLOCK_MAX_ELEMENTS = 25
 BUTTON_TEXT_MAX_CHARS = 75
+CHECKBOX_OPTIONS_MAX = 10  # Slack's limit per checkbox group
+CHOICE_BLOCK_PREFIX = "kasuhara_choice_"
+CHOICE_ACTION_ID = "kasuhara_choice"
+SUBMIT_ACTION_ID = "kasuhara_choices_submit"
 SEEN_TTL_SECONDS = 3600  # Slack retries within minutes; replays are refused after 5 minutes anyway
 SEEN_MAX_ENTRIES = 20000
 
@@ -102,6 +107,68 @@ def delivery_keys(request: Request) -> List[str]:
     return []
 
 
+def _plain(text: Any, limit: int = BUTTON_TEXT_MAX_CHARS) -> Dict[Text, Any]:
+    return {"type": "plain_text", "text": str(text)[:limit]}
+
+
+def button_elements(buttons: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    return [{"type": "button", "text": _plain(b["title"]), "value": b["payload"]} for b in buttons]
+
+
+def choice_blocks(text: Text, buttons: List[Dict[Text, Any]], choices: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    """The toggles as Block Kit: a checkbox group per group, then 「確定」 and the buttons. A click on
+    「確定」 sends the checked boxes in the payload's `state` (read by submitted_choices)."""
+    blocks: List[Dict[Text, Any]] = [{"type": "section", "text": {"type": "plain_text", "text": text}}]
+    for index, group in enumerate(choices["groups"]):
+        options = [{"text": _plain(o["label"]), "value": str(o["code"])} for o in group["options"]][:CHECKBOX_OPTIONS_MAX]
+        checkboxes: Dict[Text, Any] = {"type": "checkboxes", "action_id": CHOICE_ACTION_ID, "options": options}
+        chosen = [option for option, o in zip(options, group["options"]) if o.get("selected")]
+        if chosen:
+            checkboxes["initial_options"] = chosen
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": f"{CHOICE_BLOCK_PREFIX}{index}",
+                "text": {"type": "mrkdwn", "text": f"*{group.get('title', '')}*"},
+                "accessory": checkboxes,
+            }
+        )
+    submit = {
+        "type": "button",
+        "action_id": SUBMIT_ACTION_ID,
+        "style": "primary",
+        "text": _plain(choices.get("submit_title", "OK")),
+        "value": SUBMIT_VALUE,
+    }
+    elements = [submit] + button_elements(buttons_beside_toggles(buttons))
+    blocks.append({"type": "actions", "elements": elements[:ACTIONS_BLOCK_MAX_ELEMENTS]})
+    return blocks
+
+
+def submitted_choices(payload: Dict[Text, Any]) -> Text:
+    """The selection payload for a click on 「確定」: the boxes checked in the message's state."""
+    values = (payload.get("state") or {}).get("values") or {}
+    chosen = [
+        option.get("value")
+        for block_id, actions in sorted(values.items())
+        if block_id.startswith(CHOICE_BLOCK_PREFIX)
+        for option in ((actions or {}).get(CHOICE_ACTION_ID) or {}).get("selected_options") or []
+    ]
+    return selection_payload(code for code in chosen if isinstance(code, str))
+
+
+def is_checkbox_click(request: Request) -> bool:
+    """A box checked or unchecked: Slack reports each one; only 「確定」 goes to the bot."""
+    if request.headers.get("content-type") != "application/x-www-form-urlencoded":
+        return False
+    try:
+        payload = json.loads(request.form["payload"][0])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return False
+    actions = payload.get("actions") or [{}]
+    return isinstance(actions[0], dict) and actions[0].get("type") == "checkboxes"
+
+
 class SlackReplyBot(SlackBot):
     """Rasa's Slack output with a configurable API URL, no `as_user` and up to 25 buttons."""
 
@@ -120,18 +187,20 @@ class SlackReplyBot(SlackBot):
         kwargs.pop("as_user", None)
         await super()._post_message(channel=channel, **kwargs)
 
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        choices = choices_of(message)
+        if choices is None:
+            await super().send_response(recipient_id, message)
+            return
+        text = message.get("text") or ""
+        blocks = choice_blocks(text, message.get("buttons") or [], choices)
+        await self._post_message(channel=self.slack_channel or recipient_id, text=text, blocks=blocks)
+
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
         recipient = self.slack_channel or recipient_id
-        elements = [
-            {
-                "type": "button",
-                "text": {"type": "plain_text", "text": str(button["title"])[:BUTTON_TEXT_MAX_CHARS]},
-                "value": button["payload"],
-            }
-            for button in buttons
-        ]
+        elements = button_elements(buttons)
         blocks: List[Dict[Text, Any]] = [{"type": "section", "text": {"type": "plain_text", "text": text}}]
         for start in range(0, len(elements), ACTIONS_BLOCK_MAX_ELEMENTS):
             blocks.append({"type": "actions", "elements": elements[start : start + ACTIONS_BLOCK_MAX_ELEMENTS]})
@@ -192,6 +261,18 @@ class SlackEventsInput(SlackInput):
                 )
             return response.json({"challenge": body.get("challenge")})
 
+        @slack_webhook.middleware("request")
+        async def checkbox_clicks(request: Request) -> Optional[HTTPResponse]:
+            """Acknowledge a box checked or unchecked (signed like every request); nothing reaches the bot."""
+            if request.method != "POST" or not is_checkbox_click(request):
+                return None
+            if not self.is_request_from_slack_authentic(request):
+                return response.text(
+                    "Message is not properly signed with a valid X-Slack-Signature header",
+                    status=HTTPStatus.BAD_REQUEST,
+                )
+            return response.text("")
+
         return slack_webhook
 
     def get_metadata(self, request: Request) -> Dict[Text, Any]:
@@ -238,6 +319,8 @@ class SlackEventsInput(SlackInput):
             )
             return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
         # A retry of a delivery this process never saw (the first attempt did not arrive) is handled.
+        if text == SUBMIT_VALUE and request.headers.get("content-type") == "application/x-www-form-urlencoded":
+            text = submitted_choices(json.loads(request.form["payload"][0]))
         thread_id = (metadata or {}).get("thread_id") if self.use_threads else None
         output_channel = (metadata or {}).get("out_channel")
         try:

@@ -48,6 +48,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.references import PushOutputChannel, remember
+from bot.prompts import SUBMIT_VALUE, buttons_beside_toggles, choices_of, selection_payload
 from bot.text_input import InputError, checked_input, is_sender_id
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ DEFAULT_LEEWAY_SECONDS = 300  # the Bot Framework's documented clock skew
 KEY_CACHE_SECONDS = 24 * 3600
 KEY_REFRESH_MIN_INTERVAL = 300  # an unknown key id triggers at most one refetch per 5 minutes
 HERO_CARD_MAX_BUTTONS = 6
+ADAPTIVE_CARD_VERSION = "1.3"  # labels on inputs; Teams renders up to 1.5
+CHOICE_INPUT_PREFIX = "kasuhara_choice_"
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15)
 
 _MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
@@ -105,6 +108,56 @@ def teams_buttons(buttons: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
                 {"type": "messageBack", "title": title, "text": payload, "displayText": title, "value": {"payload": payload}}
             )
     return actions
+
+
+def adaptive_card(text: Text, buttons: List[Dict[Text, Any]], choices: Dict[Text, Any]) -> Dict[Text, Any]:
+    """The toggles as an Adaptive Card: one multi-select ChoiceSet per group, 「確定」 and the
+    buttons as Action.Submit. Teams posts the submitted inputs back as the activity's `value`."""
+    body: List[Dict[Text, Any]] = [{"type": "TextBlock", "text": text, "wrap": True}]
+    for index, group in enumerate(choices["groups"]):
+        options = group.get("options") or []
+        body.append(
+            {
+                "type": "Input.ChoiceSet",
+                "id": f"{CHOICE_INPUT_PREFIX}{index}",
+                "label": str(group.get("title", "")),
+                "isMultiSelect": True,
+                "style": "expanded",
+                "choices": [{"title": str(o["label"]), "value": str(o["code"])} for o in options],
+                "value": ",".join(str(o["code"]) for o in options if o.get("selected")),
+            }
+        )
+    actions = [{"type": "Action.Submit", "title": str(choices.get("submit_title", "OK")), "data": {"kasuhara": SUBMIT_VALUE}}]
+    actions += [
+        {"type": "Action.Submit", "title": str(b.get("title", "")), "data": {"payload": str(b.get("payload", ""))}}
+        for b in buttons_beside_toggles(buttons)
+    ]
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": ADAPTIVE_CARD_VERSION,
+        "body": body,
+        "actions": actions,
+    }
+
+
+def submitted_text(activity: Dict[Text, Any]) -> Optional[Text]:
+    """What a card's Action.Submit sends the bot (Teams puts the data and inputs in `value`, no
+    text): the chosen toggles as a selection payload, or a button's payload; None otherwise."""
+    value = activity.get("value")
+    if not isinstance(value, dict):
+        return None
+    if value.get("kasuhara") == SUBMIT_VALUE:
+        chosen = [
+            code.strip()
+            for key, selected in sorted(value.items())
+            if key.startswith(CHOICE_INPUT_PREFIX) and isinstance(selected, str)
+            for code in selected.split(",")
+            if code.strip()
+        ]
+        return selection_payload(chosen)
+    payload = value.get("payload")
+    return payload if isinstance(payload, str) and payload and not (activity.get("text") or "").strip() else None
 
 
 class TeamsBot(BotFramework):
@@ -177,6 +230,17 @@ class TeamsBot(BotFramework):
                         logger.error("Teams reply rejected: HTTP %s %s", sent.status, (await sent.text())[:500])
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             logger.error("Teams reply not sent: %r", error)
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        choices = choices_of(message)
+        if choices is None:
+            await super().send_response(recipient_id, message)
+            return
+        attachment = {
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "content": adaptive_card(message.get("text") or "", message.get("buttons") or [], choices),
+        }
+        await self.send(self.prepare_message(recipient_id, {"attachments": [attachment]}))
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
@@ -442,7 +506,7 @@ class TeamsInput(BotFrameworkInput):
             try:
                 message = checked_input(
                     activity["from"]["id"],
-                    strip_mentions(activity.get("text") or "", activity),
+                    submitted_text(activity) or strip_mentions(activity.get("text") or "", activity),
                     self.add_attachments_to_metadata(activity, None),
                 )
             except InputError as error:

@@ -9,10 +9,14 @@
    its text span; an entity that overlaps only a *negated* mention
    (「殴られてはいない」), lies inside a phrase that names no behaviour
    (「何度も言ってくる」「議員の名前を出して」, see ``lexicon.non_behavior_spans``) or maps
-   to nothing is dropped;
+   to nothing is dropped; so is an entity that is not the customer's conduct toward staff
+   (a hypothetical, a quoted prohibition 「クマを殺すな」, a victim's complaint, the employee's
+   own act: ``bot.conduct``), whether the lexicon or the model found it;
 2. duplicate codes in one message are dropped (first mention kept);
 3. with ``add_lexicon_hits: true`` (default) the lexicon's own non-negated hits that DIET
-   missed are added, marked ``extractor: BehaviorCodeNormalizer``; a channel is only added
+   missed are added, marked ``extractor: BehaviorCodeNormalizer``, only where they are the
+   customer's conduct (the lexicon suggests; it never turns a report into a crime on its
+   own); a channel is only added
    when no channel entity exists. Not for the intents in ``no_lexicon_hits_for_intents``
    (questions mention behaviours hypothetically).
 
@@ -110,11 +114,11 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
             if kind not in _KINDS:
                 result.append(entity)
                 continue
-            if kind == BEHAVIOR_ENTITY and self._inside_any(entity, vetoed):
+            if kind == BEHAVIOR_ENTITY and (self._inside_any(entity, vetoed) or self._not_conduct(text, entity)):
                 continue
             code = self._code_for(text, entity, kind, matches[kind])
             if code == Behavior.PERSISTENT.value and kind == BEHAVIOR_ENTITY and not any(
-                m.code == code and not m.negated for m in matches[kind]
+                m.code == code and m.counts for m in matches[kind]
             ):
                 # 「何度も食事に誘われる」: the frequency belongs to another behaviour.
                 surface = text[entity.get("start", 0) : entity.get("end", 0)]
@@ -130,18 +134,27 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
         lexicon_allowed = intent not in set(self._config.get("no_lexicon_hits_for_intents") or [])
         if lexicon_allowed and self._config.get("add_lexicon_hits", True):
             for match in matches[BEHAVIOR_ENTITY]:
-                if match.negated or (BEHAVIOR_ENTITY, match.code) in seen:
+                if not match.counts or (BEHAVIOR_ENTITY, match.code) in seen:
                     continue
                 seen.add((BEHAVIOR_ENTITY, match.code))
                 result.append(self._lexicon_entity(BEHAVIOR_ENTITY, match))
         if lexicon_allowed and self._config.get("add_lexicon_channels", True):
             if not any(kind == CHANNEL_ENTITY for kind, _ in seen):
                 for match in matches[CHANNEL_ENTITY]:
-                    if not match.negated:
+                    if match.counts:
                         seen.add((CHANNEL_ENTITY, match.code))
                         result.append(self._lexicon_entity(CHANNEL_ENTITY, match))
                         break
         return result
+
+    @staticmethod
+    def _not_conduct(text: str, entity: Dict[Text, Any]) -> bool:
+        start, end = entity.get("start"), entity.get("end")
+        if not isinstance(start, int) or not isinstance(end, int):
+            return False
+        value = str(entity.get("value", "") or "")
+        code = value if value in {b.value for b in Behavior} else None
+        return lexicon.span_not_conduct(text, start, end, code) is not None
 
     @staticmethod
     def _inside_any(entity: Dict[Text, Any], spans: List[tuple]) -> bool:
@@ -156,10 +169,10 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
     ) -> Optional[str]:
         enum, _, to_code = _KINDS[kind]
         overlapping = [m for m in matches if _overlaps(entity, m)]
-        live = [m for m in overlapping if not m.negated]
+        live = [m for m in overlapping if m.counts]
         if live:
             return max(live, key=lambda m: m.end - m.start).code
-        if overlapping:  # only negated mentions here: 「殴られてはいない」
+        if overlapping:  # only negated or non-conduct mentions here: 「殴られてはいない」「殺すな」
             return None
         value = str(entity.get("value", "") or "")
         try:

@@ -62,14 +62,62 @@
     scrollDown();
   }
 
+  // The payload the bot reads for a set of toggles (bot/prompts.py selection_payload).
+  function selectionPayload(codes) {
+    return codes.length ? "/inform" + JSON.stringify({ behavior: codes }) : "/deny";
+  }
+
+  // Toggles sent as `choices` (custom.data of bot/actions/replies.py send_prompt): a checkbox per
+  // code in its group, and one submit button that sends the checked codes.
+  function addChoices(choices) {
+    const form = document.createElement("fieldset");
+    form.className = "toggles";
+    (choices.groups || []).forEach(function (group) {
+      const legend = document.createElement("div");
+      legend.className = "toggle-group";
+      legend.textContent = group.title || "";
+      form.appendChild(legend);
+      (group.options || []).forEach(function (option) {
+        const label = document.createElement("label");
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.value = option.code;
+        box.checked = Boolean(option.selected);
+        label.appendChild(box);
+        label.appendChild(document.createTextNode(option.label));
+        form.appendChild(label);
+      });
+    });
+    const submit = document.createElement("button");
+    submit.type = "button";
+    submit.textContent = choices.submit_title || "OK";
+    submit.addEventListener("click", function () {
+      const checked = Array.prototype.filter.call(form.querySelectorAll("input"), function (b) { return b.checked; });
+      const labels = checked.map(function (b) { return b.parentNode.textContent; });
+      if (send(selectionPayload(checked.map(function (b) { return b.value; })), labels.join("、") || "どれも当てはまらない")) {
+        form.querySelectorAll("input, button").forEach(function (element) { element.disabled = true; });
+      }
+    });
+    form.appendChild(submit);
+    log.appendChild(form);
+    scrollDown();
+  }
+
   function onBotMessage(message) {
     if (!message || typeof message !== "object") return;
+    if (message.choices && typeof message.choices === "object") {
+      addChoices(message.choices);
+      return;
+    }
     const pushed = !awaitingReply; // nothing was asked: a reminder from the timer service
     const text = typeof message.text === "string" ? message.text : "";
     if (text) addMessage("bot", text, pushed ? "notice" : "");
     const buttons = message.quick_replies || message.buttons ||
       (message.attachment && message.attachment.payload && message.attachment.payload.buttons) || [];
-    const usable = buttons.filter(function (b) { return b && b.title && b.payload; });
+    // Group buttons only lead to the toggles, which this page shows with the message.
+    const usable = buttons.filter(function (b) {
+      return b && b.title && b.payload && b.payload.indexOf('"behavior_group"') === -1;
+    });
     if (usable.length) addButtons(usable);
     if (!text && !usable.length && message.attachment) addMessage("bot", "（表示できない添付があります）");
   }

@@ -1,36 +1,10 @@
-"""Surface keywords → behaviour and channel codes (pure Python, no Rasa import).
+"""The lexicon's pattern tables: data only, no matching logic (that is in bot/lexicon/__init__.py).
 
-The NLU's DIET model finds behaviour/channel mentions; this module turns whatever it
-found into the stable codes of :mod:`bot.codes` and also detects keywords on its own.
-
-Matching works on an NFKC-normalised, lower-cased copy of the text (full-width digits
-and Latin letters become ASCII, half-width katakana becomes full-width, 「ﾄﾞ」 becomes
-「ド」); match offsets are mapped back to the original text
-(see :func:`_normalise_with_offsets`).
-
-Design choices (tested in tests/test_lexicon.py):
-- Patterns are regular expressions per code; a longer match of one code that overlaps a
-  shorter match of another code wins (「机を叩かれた」 is intimidation, not an assault).
-- A match directly followed by a negation (「殴られてはいない」「暴言はありません」) is
-  reported with ``negated=True`` and ignored by :func:`behaviors_in`.
-- Anger alone (怒っている・激怒・大声で怒って) maps to nothing: a loud but reasonable
-  complainant is not harassment; aggressive loudness (大声を出される・叫ぶ・怒鳴る) is
-  intimidation.
-- Something that has not happened is not a behaviour (「殴られそう」「抱きつかれそうになった」).
-- Repetition is ``persistent`` only when repeating is the conduct itself (calls, visits,
-  mails, the same demand); a frequency word on another behaviour (「何度も食事に誘われる」
-  「下ネタを延々と」) is that behaviour only.
-- Threatening to expose someone online (「ネットに晒すぞ」) is ``sns_exposure``; ``threat``
-  is reserved for harm to life, body, home and property (殺すぞ・家に行くぞ・刃物・押しかける).
-- 「電話番号」「携帯番号」「メールアドレス」 are not a channel (they are usually what a customer
-  demands to know about an employee); 「SNSに晒す」 is exposure, not the channel.
+Text is normalised before matching (NFKC + lower case): write ASCII in lower case here.
+Every pattern is a Python regular expression. ``python -m bot.lexicon --write
+data/nlu/lookups.yml`` exports the tables for Rasa (``make data/nlu/lookups.yml``).
 """
 from __future__ import annotations
-
-import re
-import unicodedata
-from dataclasses import dataclass
-from functools import lru_cache
 
 from bot.codes import Behavior, SituationChannel
 
@@ -46,6 +20,17 @@ _REPEAT_ADVERB = (
     r"(?:一日に?|1日に?|日に)(?:\d+|何|数|十|二|三|四|五)+(?:回|件|通|本)(?:以上|も|近く)?|"
     r"(?:一晩|ひと晩|一晩中|半日|一週間|1週間|今週|今月)(?:で|に|だけで)?(?:\d+|何|数|十)+(?:回|件|通|本)(?:以上|も|近く)?|\d+(?:回|件|通|本)以上"
 )
+# Whose name can be used as pressure (not 上司・責任者: see AUTHORITY_PRESSURE below).
+_AUTHORITY = (
+    r"市長|町長|村長|区長|知事|(?:国会|市議会|県議会|区議会|町議会)?議員|市議|県議|区議|町議|代議士|大臣|政治家|国会|総務省|厚労省|省庁|監督官庁|本省|"
+    r"マスコミ|新聞社?|テレビ局?|報道(?:機関)?|記者|週刊誌|メディア|ニュース|ラジオ|社長|会長|本社|本庁|上層部|役所のトップ|株主|後援会|"
+    r"警察(?:の)?(?:幹部|署長|上の人)"
+)
+# Office property whose damage is an attack on the office (パーテーションを壊された).
+_OFFICE_THING = (
+    r"パーテーション|パーティション|パーテション|仕切り板?|ついたて|衝立|アクリル板|アクリル|ガラス|窓|ドア|扉|机|テーブル|椅子|いす|イス|"
+    r"パソコン|pc|モニター|ディスプレイ|電話機|受話器|看板|掲示物|ポスター|カウンター|備品|記載台|プリンター|コピー機|植木鉢|花瓶|ブース|レジ|棚|展示|番号札の機械|発券機"
+)
 _REPEAT_OBJECT = (
     r"電話|でんわ|メール|連絡|来庁|来所|来店|来社|来館|来て|来る|来ま|来られ|やって来|かけて|かかって|掛けて|問い合わせ|問合せ|"
     r"クレーム|苦情|同じ|投書|手紙|ファックス|fax|押しかけ|通って|要求|催促|着信|架電|入電|訪ねて|窓口に|繰り?返|"
@@ -55,8 +40,12 @@ _REPEAT_OBJECT = (
 
 BEHAVIOR_PATTERNS: dict[Behavior, tuple[str, ...]] = {
     B.PHYSICAL_ATTACK: (
+        # damage to office property, and violence attempted (殴りかかる・殴ろうとする)
+        rf"(?:{_OFFICE_THING})(?:を|が|も|まで)?(?:壊(?:さ|し|す|そ)|こわ(?:さ|し|す)|割ら|割っ|割り|わら|破壊|叩き割|たたき割|蹴破|けやぶ|蹴り?倒|倒さ|倒し|ひっくり返|へし折|折ら|折っ|破ら|破か|破っ|引きちぎ|ぶっ壊|叩き壊|ぶち壊)",
+        r"(?:壊|こわ)(?:され|して(?:いき|行き|いっ|行っ|帰|き)|しやが)", r"器物損壊", r"破壊", r"物を壊",
+        r"(?:殴ろ|なぐろ|叩こ|たたこ|蹴ろ|けろ|突き飛ばそ|つかみかかろ|掴みかかろ|押そ|襲お)うと(?:し|され)", r"(?:拳|こぶし|手|腕|杖|傘)を振り上げ(?:て(?:き|こ|向か)|られ)",
         r"どつ(?:か|い|き)", r"はた(?:か|い)(?:れ|て)", r"ぶた(?:れ)", r"殴打", r"張り手", r"頭突き", r"体当たり", r"肘打ち", r"足を踏(?:ま|ん)", r"踏みつけ",
-        r"小突", r"こづ(?:か|い)", r"羽交い締め", r"髪を(?:引っ張|つか|掴)", r"傷害", r"(?:けが|怪我|ケガ)を(?:負|し)", r"流血", r"噛まれ", r"引っかか(?:れ)", r"ひっかかれ",
+        r"小突", r"こづ(?:か|い)", r"羽交い締め", r"髪を(?:引っ張|つか|掴)", r"傷害", r"(?:けが|怪我|ケガ)を負わさ", r"流血させ", r"噛まれ", r"引っかか(?:れ)", r"ひっかかれ",
         r"(?:灰皿|椅子|いす|イス|コップ|湯呑み?|ペン|ボールペン|書類|パンフレット|(?<!刃)物|もの|商品|小銭|お金|携帯|スマホ|カバン|鞄|傘|杖)(?:を|で)?(?:投げ|ぶつけ|振り回|放り)",
         r"(?:ペン|傘|杖|棒|バッグ|鞄|カバン)で(?:叩|殴|突)", r"ぶつか(?:って|られ)き", r"手を払いのけ", r"叩かれ", r"たたかれ", r"掴みかか", r"つかみかか",
         r"殴(?:ら|り(?!書)|る(?!ふり|振り|真似|まね)|っ|ろ|れ)", r"なぐ(?:ら|り|る|っ)", r"ぶん殴", r"ぶんなぐ",
@@ -69,14 +58,14 @@ BEHAVIOR_PATTERNS: dict[Behavior, tuple[str, ...]] = {
         r"唾", r"つば(?:を|吐|かけ|が|を吐)", r"ツバ", r"吐きかけ", r"吐き掛け",
         r"襲(?:わ|い|っ)", r"暴行", r"暴力(?!団|的な言)", r"手を(?:出|あげ|上げ|挙げ)", r"手が出",
         r"(?:水|お茶|コーヒー|飲み物)を(?:かけ|掛け|ぶっかけ)", r"ぶっかけ",
-        r"怪我(?:を)?(?:させ|し)", r"けがをさせ", r"ケガ(?:を)?(?:させ|し)",
+        r"怪我(?:を)?させ", r"けがをさせ", r"ケガ(?:を)?させ",
         r"腕を(?:掴|つか|引っ張|ひっぱ)", r"引っ張(?:ら|られ)",
     ),
     B.THREAT: (
         r"(?:叩く|たたく|蹴る|蹴飛ばす|突き飛ばす|殴る)(?:ぞ|からな|ど)", r"(?:叩い|蹴っ|蹴飛ばし)てやる",
         r"しば(?:く|いたろ|いたる|いてやる|かれたい)", r"いてまう", r"いてこま", r"命は(?:ない|ねえ)", r"生きて帰れる", r"消してやる", r"(?:家族|子供|子ども|娘|息子|嫁|奥さん)(?:に|を|が)(?:何か|なにか|手を出|どうな|危険)",
         r"闇討ち", r"(?:後ろ|背中|車|夜道|帰り道)に(?:気をつけ|気を付け)", r"ぶっ飛ばす", r"ぶっとばす", r"ぶっ飛ばし(?:てやる|たろ)", r"ボコ(?:ボコ|る|ってやる)", r"血を見", r"殺害", r"殺人予告", r"犯行予告", r"爆破予告",
-        r"拳銃", r"(?<![a-z])銃(?:を|で)", r"灯油を(?:まく|撒)", r"ガソリン", r"(?:危害|痛い目|ひどい目)を?(?:加え|与え|見せ|あわせ|合わせ)", r"報復", r"仕返し", r"落とし前",
+        r"拳銃", r"(?<![a-z])銃(?:を|で)", r"(?:帰り道|通勤路|通勤経路|職場から家まで)(?:は|を|も)?(?:知って(?:る|いる)|わかって(?:る|いる)|分かって(?:る|いる))", r"灯油を(?:まく|撒)", r"ガソリン", r"(?:危害|痛い目|ひどい目)を?(?:加え|与え|見せ|あわせ|合わせ)", r"報復", r"仕返し", r"落とし前",
         r"(?:ぶん)?殴(?:る|ってやる|ったろ|りに行く|りにいく)(?:ぞ|からな|ど)", r"殴られたいのか", r"ぶん殴(?:る|ってやる)",
         r"殺(?:す|し|さ|せ|そ)", r"ころす", r"ころし", r"コロス", r"ぶっ殺", r"ぶっころ",
         r"刺(?:す|し|さ|され)", r"刃物", r"刃物を振り回", r"(?:ハサミ|はさみ|鋏|鈍器|バット|木刀|鉄パイプ|スタンガン|棒|傘|杖|椅子|いす|イス)を?(?:振り回|振り上げ|突きつけ|向け)", r"鈍器", r"スタンガン", r"(?:ハサミ|はさみ|鋏)を(?:出|持)",
@@ -90,6 +79,11 @@ BEHAVIOR_PATTERNS: dict[Behavior, tuple[str, ...]] = {
         
         r"(?:埋め|沈め)(?:る|てやる)ぞ?",
         r"命(?:は|が)(?:ない|惜し)", r"タダじゃ", r"待ち伏せしてやる", r"帰り道に気をつけ",
+        # following or lying in wait for a staff member (つきまとい): a threat to their safety
+        r"(?:庁舎|会社|職場|店|駅|駐車場|出口|通用口|裏口|建物|役所|家|自宅)の?(?:外|前|近く)?で(?:待(?:たれ|って(?:い|た)|ち構え|ち伏せ))",
+        r"(?:仕事|勤務)(?:終わり|帰り|後)に[^。]{0,10}?待(?:たれ|って|ち構え|ち伏せ)", r"退勤(?:を|時を)?(?:待|狙)",
+        r"待ち伏せ", r"待ちぶせ", r"出待ち", r"後をつけ", r"あとをつけ", r"後を追(?:わ|って|いかけ)", r"つけ回", r"つけまわ", r"尾行", r"付きまと", r"つきまと",
+        r"(?:駐車場|駅|出口|通用口|裏口)で(?:待って|待ち構え)", r"帰り(?:道|を)(?:待|つけ)", r"(?:駅|家|自宅|駐車場|車|バス停|近く)まで(?:つい|付い|つけ)て(?:き|こ)",
     ),
     B.VERBAL_ABUSE: (
         r"悪態", r"口汚", r"汚い言葉", r"侮蔑", r"嘲(?:笑|っ|ら)", r"あざ(?:笑|わら)", r"間抜け", r"マヌケ", r"まぬけ", r"出来損ない", r"できそこない", r"使えねえ", r"使えねー",
@@ -106,7 +100,7 @@ BEHAVIOR_PATTERNS: dict[Behavior, tuple[str, ...]] = {
         r"役人(?:ども|風情|のくせ)", r"小役人", r"お前呼ばわり", r"貴様", r"てめえ", r"てめー", r"テメエ", r"無礼者",
     ),
     B.INTIMIDATION: (
-        r"怒声", r"大声(?:を)?(?:出さ|出し|出す|出して|あげ|上げ)", r"大声で(?=(?:[「『][^」』]{0,40}[」』]と?)?(?:言|罵|文句|まくし|責め|叫|わめ|喚|怒鳴|脅|威嚇))", r"叫(?:ば|ん|び|ぶ)", r"さけ(?:ば|ん|び|ぶ)", r"(?:カウンター|窓口|受付)の(?:中|内側|奥)に(?:入|侵入|押し入)", r"拳を(?:振り上げ|振り下ろ|握りしめ)", r"(?:机|テーブル|カウンター)に(?:拳|手|物|書類|鞄|カバン)を?(?:叩きつけ|振り下ろ|打ちつけ)", r"叩きつけ", r"ドアを(?:強く)?蹴", r"壁を(?:殴|蹴|叩)",
+        r"怒声", r"大声(?:を)?(?:出さ|出し|出す|出して|あげ|上げ)", r"大声で(?=(?:[「『][^」』]{0,40}[」』]と?)?(?:言|罵|文句|まくし|責め|叫|わめ|喚|怒鳴|脅|威嚇))", r"(?<!泣き)叫(?:ば|ん|び|ぶ)", r"さけ(?:ば|ん|び|ぶ)", r"(?:カウンター|窓口|受付)の(?:中|内側|奥)に(?:入|侵入|押し入)", r"拳を(?:振り上げ|振り下ろ|握りしめ)", r"(?:机|テーブル|カウンター)に(?:拳|手|物|書類|鞄|カバン)を?(?:叩きつけ|振り下ろ|打ちつけ)", r"叩きつけ", r"ドアを(?:強く)?蹴", r"壁を(?:殴|蹴|叩)",
         r"メンチ", r"高圧的", r"威圧感", r"すごい剣幕で(?:迫|詰め|にじ)", r"詰問", r"ヤクザ(?:みたい|のよう)な(?:口調|態度|言い方)", r"脅すような(?:口調|態度|言い方|目)",
         r"怒鳴", r"どな(?:ら|り|る|っ|られ)", r"怒号", r"恫喝", r"どうかつ", r"威圧", r"威嚇",
         r"(?:机|つくえ|テーブル|カウンター|窓口|壁|ドア|台)(?:を|に|の上を)?(?:(?:バンバン|ばんばん|ドンドン|どんどん|バン|ドン|どん|強く|激しく|思い切り|思いっきり|拳で|手で|何度も)と?)?(?:叩|たた|殴|蹴|どん|バン|ばん)",
@@ -130,8 +124,10 @@ BEHAVIOR_PATTERNS: dict[Behavior, tuple[str, ...]] = {
         [
             rf"(?:{_REPEAT_ADVERB})(?=[^。、！!？?]{{0,8}}?(?:{_REPEAT_OBJECT}))",
             rf"(?:{_REPEAT_OBJECT})(?:が|を|は|も|の|、)?(?:とにかく|本当に|ほんとに|すごく|もう)?(?:{_REPEAT_ADVERB}|しつこい|しつこく|何十通|何百通|何通も|何件も|何本も|\d+(?:回|件|通|本)(?:以上|も|近く))",
-            r"(?:\d+|[一二三四五六七八九十]+)回目の(?:電話|来庁|来所|来店|来訪|メール|問い合わせ|クレーム|苦情|訪問)",
+            r"(?:[3-9]|[1-9]\d+|[三四五六七八九]|[一二三四五六七八九]?十[一二三四五六七八九]?)回目の(?:電話|来庁|来所|来店|来訪|メール|問い合わせ|クレーム|苦情|訪問)",
             r"同じ(?:話|こと|事|内容|要求|質問|主張|説明|クレーム|苦情|電話|文句|件|用件|メール|手紙)", r"おなじ(?:話|こと)",
+            r"(?:切っ|切る|切れ|切り)(?:ても|たら|た途端|たとたん|た瞬間|た直後|てすぐ|てからすぐ|た後すぐ|たあとすぐ)[^。]{0,8}?(?:かけ直|かけなお|かけて(?:き|く)|かかって(?:き|く)|着信|折り返し(?:て|の電話))",
+            r"(?:何度|何回|再三|いくら)(?:も)?(?:説明|断|お断り|伝え|お伝え|ご説明)(?:し|っ|え)(?:て|た)も", r"何度言っても", r"何回言っても",
             r"堂々巡り", r"どうどうめぐり", r"ループ", r"蒸し返", r"鬼電", r"鳴り(?:止ま|やま)ない", r"電話攻撃", r"メール攻撃", r"電凸",
             r"大量の(?:メール|電話|手紙|投書|問い合わせ|ファックス|fax|着信)", r"(?:メール|電話|手紙|投書|ファックス|fax)が?(?:大量|山ほど|何十|何百)",
             r"かけ直してくる", r"かけなおしてくる", r"またかけてくる", r"またかかってき", r"懲りずに", r"日参", r"通い詰め", r"くどくど", r"粘着", r"執念深",
@@ -140,6 +136,11 @@ BEHAVIOR_PATTERNS: dict[Behavior, tuple[str, ...]] = {
         ]
     ),
     B.DETENTION: (
+        # hours of lecturing keep the employee from working: restraint
+        r"(?:何|数|\d+|[一二三四五六七八九十]+)時間(?:も|以上|近く)?[^。]{0,8}?(?:話し続け|しゃべり続け|喋り続け|居続け|粘っ|粘られ)",
+        r"(?:説教|お説教|お叱り|小言|演説|講釈|持論)(?:が|を|は|も)?[^。]{0,10}?(?:\d+|[一二三四五六七八九十数何]+)時間",
+        r"(?:\d+|[一二三四五六七八九十数何]+)時間(?:も|以上|近く|半)?(?:の|にわたる|にわたって|ずっと)?(?:説教|お説教|お叱り|小言|演説|講釈|持論)",
+        r"(?:延々|長々|えんえん|ながなが|ずっと|延々と)(?:と)?(?:説教|お説教|持論|演説|小言|講釈|話し続け|しゃべり続け|喋り続け)", r"説教(?:され)?(?:続け|が続|が止まら|が終わら)",
         r"缶詰", r"(?:帰し|帰らせ|出し|行かせ|切らせ|解放し)て(?:くれ|もらえ)(?:ない|なかった|ず|ません|ませんでした)", r"(?:帰れ|出られ|帰ら|動か|立ち去ら)なかった", r"居座った",
         r"(?:まで|と|ないと)(?:電話を)?切らない", r"(?:前|場|席|窓口|受付|カウンター|ロビー)から動(?:かない|こうとしない|かず|かなかった)", r"足止め", r"引き(?:留|止)め(?:られ|て)", r"帰らせて(?:もらえ|くれ)(?:ない|ず|ません)", r"帰らせない", r"席を立たない", r"席を立とうとしない", r"出口を(?:塞|ふさ)", r"立ちはだか",
         r"(?:電話|でんわ)を切(?:ると|ったら)(?:怒|キレ|また)", r"切らないで(?:聞け|最後まで)", r"話が終わるまで(?:帰さ|帰れ|切ら)", r"終わらせてくれない", r"解放して(?:くれ|もらえ)(?:ない|ず)",
@@ -150,7 +151,7 @@ BEHAVIOR_PATTERNS: dict[Behavior, tuple[str, ...]] = {
         r"拘束", r"監禁", r"軟禁", r"閉じ込め", r"とじこめ", r"出られない", r"出してもらえない", r"出してくれない",
         r"行かせてくれない", r"行かせない", r"通してくれない", r"出口(?:を|に)(?:塞|ふさ|立ち)",
         r"切らせ(?:て(?:くれ|もらえ)(?:ない|ません|ず)|ない|ません)", r"切るな", r"切ったら(?:許さ|承知し|ただじゃ)", r"切らないで(?:くれない|離さ)",
-        r"長時間", r"閉庁(?:時間)?(?:後|を過ぎても|しても|時間を過ぎ)", r"閉館(?:後|時間を過ぎ|しても)", r"閉店(?:後|時間を過ぎ|しても)", r"営業時間(?:外|を過ぎ)",
+        r"長時間", r"閉庁(?:時間)?(?:後も|後まで|を過ぎても|しても|時間を過ぎ)", r"閉館(?:後|時間を過ぎ|しても)", r"閉店(?:後|時間を過ぎ|しても)", r"営業時間(?:外|を過ぎ)",
         r"動こうとしない", r"(?:座り込んで|じっと|その場から|椅子から|窓口から|席から|ロビーから)動(?:かない|かず)", r"ずっと居(?:る|座|続け)", r"居続け", r"ずっといる", r"ずっといて", 
         r"解放してくれない", r"解放されない", r"帰宅させてくれない", r"(?:自宅|家)に(?:呼びつけ|呼び出さ)", r"呼びつけ",
     ),
@@ -180,21 +181,22 @@ BEHAVIOR_PATTERNS: dict[Behavior, tuple[str, ...]] = {
     ),
     B.PERSONAL_ATTACK: (
         r"名字(?:を|は)?(?:教え|聞|調べ)", r"(?:家|自宅|住所)を(?:突き止め|調べ上げ|特定し)", r"子(?:供|ども)の学校", r"懲戒処分", r"首を(?:飛ば|切れ|きれ)", r"解雇(?:しろ|させ)", r"私生活",
-        r"(?:自宅|家)に(?:電話|押しかけてき|来られ|来た)", r"休日に(?:連絡|電話)", r"退勤(?:を|時を)?(?:待|狙)", r"人事に言って(?:お前|あんた|担当)", r"(?:お前|あんた|担当者?)の上司に言って(?:クビ|処分)",
+        r"(?:自宅|家)に(?:電話|押しかけてき|来られ|来た)", r"休日に(?:連絡|電話)", r"人事に言って(?:お前|あんた|担当)", r"(?:お前|あんた|担当者?)の上司に言って(?:クビ|処分)",
         r"フルネーム", r"(?:名前|氏名|下の名前)(?:を|は)?(?:教え|言え|名乗れ|聞かれ|聞いて(?:き|く)|聞き出|しつこく|調べ|控え|覚え|書け)", r"名乗れ",
         r"(?:住所|家|自宅|住まい)(?:を|は|も)?(?:教え|調べ|突き止め|特定|聞|言え|どこ)", r"どこに住ん", r"住んでる(?:場所|ところ|所)", r"家(?:は|を)知ってる", r"家族構成",
         r"(?:個人|私用|自分)の?(?:携帯|電話番号|連絡先|line|ライン|メアド|メールアドレス)", r"(?:携帯|電話)番号を(?:教え|聞か|聞いて(?:き|く)|聞き出|しつこく)", r"(?:個人的な|個人の|私の|僕の|俺の|職員の|担当(?:者)?の|お前の|あんたの|君の|自分の|プライベートの)連絡先", r"(?<!窓口の)(?<!相談先の)連絡先(?:を|も)?(?:しつこく|何度も)?(?:聞か|聞いて|聞き出|交換し)",
         r"連絡先を教え(?:ろ|て(?:くれ|よ|ほしい|欲しい))", r"line(?:を|の)?(?:交換|教え|id)", r"ライン(?:を|の)?(?:交換|教え)", r"プライベート", r"私的な", r"個人的に連絡", r"個人的な連絡", r"勤務時間外に", r"休みの日に",
         r"(?:クビ|首|くび)に(?:しろ|させ|してやる|する|なれ|しろよ)", r"(?:辞め|やめ)させ(?:ろ|る|てやる)", r"辞め(?:ろ|ちまえ|てしまえ|ちゃえ)", r"飛ばし(?:てやる|てもらう|てもらうぞ)", r"飛ばす(?:ぞ|からな)",
-        r"(?:庁舎|会社|職場|店|駅|駐車場|出口|通用口|裏口|建物|役所)の?(?:外|前|近く)?で(?:待(?:たれ|って(?:い|た)|ち構え|ち伏せ))", r"(?:仕事|勤務)(?:終わり|帰り|後)に[^。]{0,10}?待(?:たれ|って|ち構え|ち伏せ)", r"処分(?:しろ|させ|を求め|を要求|しないと|を要求)", r"懲戒", r"左遷", r"異動させ", r"飛ばせ",
+        r"処分(?:しろ|させ|を求め|を要求|しないと|を要求)", r"懲戒", r"左遷", r"異動させ", r"飛ばせ",
         r"担当者?(?:を|は)(?:替え|かえ|代え|外せ|はずせ|変え)", r"担当(?:替え|交代)", r"(?:上司|人事|市長|社長)に(?:言って|言いつけて)(?:クビ|処分|辞め)",
-        r"待ち伏せ(?!してやる)", r"待ちぶせ", r"出待ち", r"後をつけ", r"あとをつけ", r"つけ回", r"つけまわ", r"尾行", r"付きまと", r"つきまと",
-        r"(?:駐車場|駅|出口|通用口|裏口)で(?:待って|待ち構え)", r"帰り(?:道|を)(?:待|つけ)", r"(?:職員|担当者)個人", r"個人攻撃", r"家族(?:のこと)?(?:を|も)?(?:調べ|聞|知って)",
+        
+        r"(?:職員|担当者)個人", r"個人攻撃", r"家族(?:のこと)?(?:を|も)?(?:調べ|聞|知って)",
     ),
     B.SNS_EXPOSURE: (
         r"動画サイト", r"実況", r"バズらせ", r"晒し上げ", r"さらし上げ", r"まとめサイト", r"ブログに", r"ネットで(?:名前|実名|顔)", r"悪(?:評|い噂)を(?:流|広め)", r"グーグルマップ", r"googleマップ", r"星(?:1|一|ひとつ)(?:つけ|の評価)",
-        r"写真を撮(?:ら|っ|り)", r"動画を撮(?:ら|っ|り)", r"録音して(?:ネット|sns|公開|流|晒)", r"ネットにアップ", r"ネットに(?:流|書|載せ|出)",
-        r"(?:sns|ネット|インターネット|web|ウェブ|twitter|ツイッター|フェイスブック|facebook|tiktok|ティックトック|インスタ|instagram|youtube|ユーチューブ)(?:上)?(?:に|で|へ)(?!(?:す|した|しょ|申請|予約|調べ|手続|確認|見))", r"ツイート",
+        r"(?:x|sns|ネット|インスタ|ツイッター|twitter)に[^。]{0,12}?(?:ポスト|投稿|載せ|アップ|上げ)", r"写真を撮(?:ら|っ|り)", r"動画を撮(?:ら|っ|り)", r"録音して(?:ネット|sns|公開|流|晒)", r"ネットにアップ", r"ネットに(?:流|書|載せ|出)",
+        r"(?:sns|ネット|インターネット|web|ウェブ|twitter|ツイッター|フェイスブック|facebook|tiktok|ティックトック|インスタ|instagram|youtube|ユーチューブ)(?:上)?(?:に|で|へ)"
+        r"(?=[^。]{0,12}?(?:探す|探し|特定|晒|さら|書き込|書く|書い|書か|書き|載せ|上げ|あげ|アップ|流|拡散|投稿|公開|名前|実名|顔|悪口|叩|中傷|誹謗|悪評|バラ|ばら|広め|言いふら))", r"ツイート",
         r"(?<![a-z])x(?:に|で)(?:書|投稿|晒|さら|上げ|あげ|載せ|流)", r"youtuber", r"ユーチューバー", r"掲示板", r"[25]ちゃん", r"[25]ch", r"口コミ", r"クチコミ", r"レビューに", r"星1", r"星ひとつ",
         r"拡散", r"炎上", r"晒(?:さ|し|す|され)", r"さらさ", r"さらし", r"さらす", r"書き込(?:む|み|ん|ま)", r"書きこ", r"投稿", r"アップ(?:する|してやる|した|され|するぞ)",
         r"(?:動画|写真|画像|ネット|顔)(?:を)?(?:上げ|あげ|載せ|流|アップ|公開)", r"撮影", r"録画", r"盗撮", r"(?:動画|写真|顔|名札)(?:を)?(?:撮|と)(?:ら|り|っ|る)", r"撮(?:ら|っ|り|る)(?:れ|て|た|ている|てる)",
@@ -222,14 +224,27 @@ BEHAVIOR_PATTERNS: dict[Behavior, tuple[str, ...]] = {
         r"謝り?に来い", r"謝罪に来い", r"頭を下げろ", r"頭下げろ", r"詫びろ", r"わびろ", r"詫びを入れ", r"(?:文書|書面)で(?:謝罪|謝|詫び)", r"謝罪文書", r"上司に謝らせ",
         r"謝り方が(?:悪い|なってない)", r"誠心誠意謝れ", r"心から謝れ", r"謝罪が足りない", r"ちゃんと謝", r"きちんと謝", r"土下座じゃなくていいから謝",
     ),
+    # Authority *used as pressure*: telling, knowing, summoning or being one. A plain mention
+    # (「議員から問い合わせ」「市長宛ての手紙」「ネットで調べた」) is no behaviour, and neither is
+    # 「上司を出せ」 / 「責任者を出せ」 alone: asking for a supervisor is a demand the guidance
+    # answers (hand over or explain), not conduct; the top of the organisation (市長・社長を出せ)
+    # or a threat to tell someone is pressure.
     B.AUTHORITY_PRESSURE: (
-        r"市議会", r"県議会", r"議会で(?:取り上げ|質問|問題)", r"政治家", r"省庁", r"総務省", r"厚労省", r"警察(?:の)?(?:幹部|署長|上の人)(?:と|が|に)(?:知り合い|友達|いる)", r"上層部", r"役所のトップ", r"株主", r"後援会",
-        r"自治会長(?:だぞ|なんだ|をやって)", r"(?:役所|会社|市|県)の(?:ob|OB|OB会)", r"地元の有力者", r"監督官庁", r"市民の代表", r"(?:新聞|テレビ|雑誌|週刊誌|ラジオ)(?:社|局|記者)?(?:に|へ)(?:言|投書|売|通報|連絡|タレ込|垂れ込|リーク|話|訴え|取材|ネタ|持ち込)", r"新聞沙汰", r"(?:テレビ|新聞|雑誌)に(?:出て|載って)(?:やる|話す|訴え)",
-        r"市長", r"町長", r"村長", r"区長", r"知事", r"議員", r"市議", r"県議", r"区議", r"町議", r"代議士", r"大臣", r"国会",
-        r"マスコミ", r"新聞社", r"テレビ局", r"報道", r"記者", r"週刊誌", r"メディア", r"ニュースに",
-        r"社長(?:を出せ|に言う|に言いつけ|と知り合い|を知って|に直接|を呼べ|に話|に電話)", r"会長を出せ", r"本社に(?:言う|言いつけ|電話|クレーム)", r"本庁に(?:言う|言いつけ)",
-        r"(?:上の|偉い)(?:人|奴|やつ|者)と知り合い", r"知り合い(?:の|に|が)(?:議員|市長|警察|弁護士|偉い|県|新聞|記者|大臣|幹部)", r"顔が利く", r"顔がきく", r"有力者", r"(?:俺|私|わし|わたし)を誰だと",
-        r"誰だと思って", r"元(?:市|県|国|町)?(?:職員|議員|幹部)(?:だぞ|なんだ|だ)", r"(?:県|国|省|総務省|厚労省)に(?:言う|言いつけ|通報|訴え)", r"オンブズマン", r"監査請求", r"圧力",
+        rf"(?:{_AUTHORITY})(?:の(?:先生|人|方|事務所|知り合い)|各社)?(?:に|へ|まで|にも)(?:全部|ぜんぶ|直接|このこと|この件|今日のこと)?(?:を)?(?:手紙|投書|メール|文書|苦情)?(?:を)?(?:言|載せ|送|いう|訴え|話|連絡|報告|言いつけ|いいつけ|通報|チク|ちく|頼|たの|持ち込|投書|売|流|ばら|タレ込|垂れ込|たれこ|リーク|相談する|掛け合|かけあ|伝え|電話|メール|書|取り上げ|問題に)",
+        rf"(?:{_AUTHORITY})の(?:知り合い|友達|友人|知人|親戚|身内)(?:が|も)?(?:いる|おる)",
+        rf"(?:{_AUTHORITY})[^。、]{{0,8}}?(?:と|に)(?:は|も)?(?:昔から|古くから|長年)?(?:の)?(?:知り合い|友達|友人|つながり|繋がり|顔が利|顔がきく|コネ|付き合い|つきあい|親しい|懇意)",
+        rf"(?:知り合い|友達|友人|親戚|同級生|身内|親類)(?:の|に|が|で)(?:{_AUTHORITY})",
+        rf"(?:{_AUTHORITY})を?(?:出せ|だせ|呼べ|よべ|呼ぶ|呼んで|呼びます|来させ)", rf"(?:{_AUTHORITY})の(?:後援会長?|秘書|関係者|身内)(?:だ|です|なんだ|をやって)",
+        rf"(?:元|前)(?:{_AUTHORITY})(?:だ|です)(?:と|って)(?:名乗|言)", r"(?:県|国|省|本庁|上部機関)に(?:言いつけ|訴え|通報|苦情を入れ|言う)", rf"(?:{_AUTHORITY})に(?:会わせろ|代われ|かわれ|電話しろ|つなげ|繋げ)",
+        rf"(?:{_AUTHORITY})[^。、]{{0,12}}?(?:知り合い|友達|友人|知人|親戚|身内)(?:が|も)(?:いる|おる)", rf"(?:{_AUTHORITY})(?:宛|あて)(?:の|に)?(?:コピー|写し|控え)",
+        rf"(?:{_AUTHORITY})室に(?:行く|乗り込|押しかけ|直接)", r"(?:県警|警察|役所|市役所)の(?:ob|幹部)(?:だ|なんだ|と知り合い)",
+        rf"(?:{_AUTHORITY})(?:から|を通して|を通じて|経由で)(?:言って|圧力|話をつけ|問い合わせさせ|連絡させ)",
+        rf"(?:元|前)?(?:{_AUTHORITY})(?:だぞ|なんだぞ|だった(?:んだ|ぞ)|をやって(?:いた|た|る))",
+        rf"(?:{_AUTHORITY})(?:の|との)(?:名前|名|肩書き?|関係|つながり)を(?:出|挙げ|あげ|使|ちらつか|持ち出)",
+        r"議会で(?:取り上げ|質問|問題)", r"新聞沙汰", r"(?:テレビ|新聞|雑誌|ニュース)に(?:出て|載って|出し|載せ)(?:やる|話す|訴え|てやる)",
+        r"自治会長(?:だぞ|なんだ|をやって)", r"(?:役所|会社|市|県)の(?:ob|ob会)(?:だぞ|なんだ)", r"地元の有力者", r"有力者(?:と|に|を)",
+        r"(?:上の|偉い)(?:人|奴|やつ|者)と知り合い", r"顔が利く", r"顔がきく", r"(?:俺|私|わし|わたし|おれ)を誰だと", r"誰だと思って",
+        r"オンブズマン", r"監査請求", r"圧力をかけ", r"権力を(?:振りかざ|笠に)", r"肩書きを(?:振りかざ|出し)",
     ),
 }
 
@@ -268,165 +283,9 @@ CHANNEL_PATTERNS: dict[SituationChannel, tuple[str, ...]] = {
     ),
 }
 
-# --------------------------------------------------------------------------------------
-# Negation right after a match: 「殴られてはいない」「暴言はありません」「怒鳴ってない」.
-# --------------------------------------------------------------------------------------
-_NEGATION_AFTER = re.compile(
-    # a list before the negation: 「暴言や脅しはありません」「暴力とか暴言は一切ない」
-    r"^(?:(?:や|とか|、|・)[^。、,.!?！？]{1,8}?(?:は|も|など(?:は|も)?)(?:一切|特に|全く|まったく)?"
-    r"(?:ありません|ない|なかった|ありませんでした|無い|無かった|されていない|されてない|していない|してない|受けていない|受けてない))|^(?:[らりるれろられさしせっいかきくけこ]{0,3})"
-    r"(?:たり|だり|て|で)?"
-    r"(?:は|も|とは|とも|と|まで(?:は)?|など(?:は)?|とか(?:は)?|的な(?:こと|の)?(?:は|も)?|(?:する|される)?ような(?:こと)?(?:は|も)?|(?:する|される)?こと(?:は|も))?"
-    r"(?:(?:要求|強要|求め|言わ|言っ|言|受け|さ|し|あり|あ|い|お|来|き)(?:ら|られ|れ|さ|され|し|て|で)?(?:て|で)?(?:は|も)?(?:い|お)?)?"
-    r"(?:ない|ません|なかった|ねえ|ねー|ず(?!っ)|無い|無かった|なし|無し)(?!と|なら|んなら|限り|かぎり|うちに)"
-)
-
-
-@dataclass(frozen=True)
-class LexiconMatch:
-    code: str
-    start: int
-    end: int
-    surface: str
-    negated: bool = False
-
-
-_SOUND_MARKS = {"\uff9e", "\uff9f", "\u309b", "\u309c", "\u3099", "\u309a"}
-
-
-def _normalise_with_offsets(text: str) -> tuple[str, list[int]]:
-    """NFKC + lower case, and for every output character the index of its source character.
-
-    Half-width katakana with a separate sound mark (「ﾄﾞ」) is composed into one character.
-    """
-    out: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        if char in _SOUND_MARKS and out:
-            combined = unicodedata.normalize("NFKC", out[-1] + char)
-            if len(combined) == 1:
-                out[-1] = combined
-                continue
-        for folded in unicodedata.normalize("NFKC", char).lower():
-            out.append(folded)
-            origin.append(index)
-    return "".join(out), origin
-
-
-def _normalise(text: str) -> str:
-    return _normalise_with_offsets(text)[0]
-
-
-@lru_cache(maxsize=None)
-def _compiled(kind: str) -> tuple[tuple[str, re.Pattern], ...]:
-    table = BEHAVIOR_PATTERNS if kind == "behavior" else CHANNEL_PATTERNS
-    return tuple((code.value, re.compile("|".join(f"(?:{p})" for p in patterns))) for code, patterns in table.items())
-
-
-# A keyword used as a legal/category term in a question is not a reported behaviour:
-# 「脅迫にあたりますか」「暴行罪になる？」.
-_CATEGORY_AFTER = re.compile(r"^(?:罪(?:に|で|です|が|は|と|[?？]|$)|にあた|に当た|になり(?:ます|え)|になる(?:の)?[?？か]|って(?:なに|何)(?:ですか|[?？]|$)|とは|の定義|かどうか)")
-
-
-_NOT_YET_AFTER = re.compile(r"^(?:ら|られ|れ|か|かれ|さ|され|り)?(?:そう(?:に|で|です|だ|な|。|、|!|！|$)|かけ(?:た|て|ました))")
-_MAYBE_AFTER = re.compile(r"^[^。、,.!?！？]{0,6}?(?:かもしれ|かもわから|かも知れ)")
-
-
-def _is_negated(norm: str, end: int) -> bool:
-    rest = norm[end : end + 16]
-    if _MAYBE_AFTER.match(rest):  # 「殺されるかもしれない」 is not a negation
-        return False
-    return bool(_NEGATION_AFTER.match(rest) or _CATEGORY_AFTER.match(rest) or _NOT_YET_AFTER.match(rest))
-
-
-def _find(text: str, kind: str) -> list[LexiconMatch]:
-    norm, origin = _normalise_with_offsets(text)
-    raw: list[LexiconMatch] = []
-    for code, pattern in _compiled(kind):
-        for m in pattern.finditer(norm):
-            if m.end() > m.start():
-                start = origin[m.start()]
-                end = origin[m.end() - 1] + 1
-                if m.end() < len(origin) and origin[m.end()] > end:  # a merged sound mark
-                    end = origin[m.end()]
-                elif m.end() == len(origin):
-                    end = len(text)
-                raw.append(LexiconMatch(code, start, end, text[start:end], _is_negated(norm, m.end())))
-    # Longer matches win over overlapping shorter matches of another code.
-    raw.sort(key=lambda x: (-(x.end - x.start), x.start))
-    kept: list[LexiconMatch] = []
-    for cand in raw:
-        if any(k.code != cand.code and cand.start < k.end and k.start < cand.end for k in kept):
-            continue
-        kept.append(cand)
-    kept.sort(key=lambda x: (x.start, -(x.end - x.start)))
-    return kept
-
-
-def find_behaviors(text: str) -> list[LexiconMatch]:
-    """Every behaviour keyword match (negated ones flagged), in order of appearance.
-
-    Matches inside a phrase that names no behaviour (see NOT_BEHAVIOR_PATTERNS) are left out.
-    """
-    matches = _find(text or "", "behavior")
-    vetoed = non_behavior_spans(text or "")
-    if not vetoed:
-        return matches
-    return [m for m in matches if not any(s <= m.start and m.end <= e for s, e in vetoed)]
-
-
-def find_channels(text: str) -> list[LexiconMatch]:
-    """Every channel keyword match (negated ones flagged), in order of appearance."""
-    return _find(text or "", "channel")
-
-
-def _codes(matches: list[LexiconMatch]) -> list[str]:
-    seen: list[str] = []
-    for m in matches:
-        if not m.negated and m.code not in seen:
-            seen.append(m.code)
-    return seen
-
-
-def behaviors_in(text: str) -> list[Behavior]:
-    """All behaviour codes mentioned (not negated) in a message, in order, no duplicates."""
-    return [Behavior(code) for code in _codes(find_behaviors(text))]
-
-
-def channel_in(text: str) -> SituationChannel | None:
-    """The first channel mentioned in a message (None when none)."""
-    codes = _codes(find_channels(text))
-    return SituationChannel(codes[0]) if codes else None
-
-
-def _value_code(value: str, kind: str, enum):
-    if not value:
-        return None
-    stripped = value.strip()
-    try:
-        return enum(stripped)
-    except ValueError:
-        pass
-    matches = [m for m in _find(stripped, kind)]
-    if not matches:
-        return None
-    # An extracted value is short: ignore the negation flag (the caller judges context),
-    # and take the longest match.
-    best = max(matches, key=lambda m: (m.end - m.start, -m.start))
-    return enum(best.code)
-
-
-def behavior_code(text: str) -> Behavior | None:
-    """The code for a behaviour surface form or code (None when it names none)."""
-    value = _value_code(text, "behavior", Behavior)
-    if value is not None:
-        return value
-    # Words that name a behaviour only in context (「外国人は帰れ」); as an extracted value
-    # the model has already judged the context.
-    return _BARE_BEHAVIOR.get(_normalise((text or "").strip()))
-
-
-_BARE_BEHAVIOR: dict[str, Behavior] = {
+# Words that name a behaviour only as an extracted value (the model has judged the context):
+# 「外国人は帰れ」.
+BARE_BEHAVIOR: dict[str, Behavior] = {
     "外国人": B.DISCRIMINATION, "外国籍": B.DISCRIMINATION, "国籍": B.DISCRIMINATION, "女性蔑視": B.DISCRIMINATION,
     "叩い": B.PHYSICAL_ATTACK, "叩か": B.PHYSICAL_ATTACK, "押し": B.PHYSICAL_ATTACK, "誘": B.SEXUAL, "誘わ": B.SEXUAL,
     "家はどこ": B.PERSONAL_ATTACK, "何度も": B.PERSISTENT, "何回も": B.PERSISTENT, "繰り返し": B.PERSISTENT,
@@ -436,18 +295,8 @@ _BARE_BEHAVIOR: dict[str, Behavior] = {
     
 }
 
-
-def channel_code(text: str) -> SituationChannel | None:
-    """The code for a channel surface form or code (None when it names none)."""
-    value = _value_code(text, "channel", SituationChannel)
-    if value is not None:
-        return value
-    # Bare names that only make sense as an extracted value (「sns」「x」「line」).
-    bare = _normalise((text or "").strip())
-    return _BARE_CHANNEL.get(bare)
-
-
-_BARE_CHANNEL: dict[str, SituationChannel] = {
+# Bare names that only make sense as an extracted value (「sns」「x」「line」).
+BARE_CHANNEL: dict[str, SituationChannel] = {
     "sns": C.SNS, "x": C.SNS, "twitter": C.SNS, "ツイッター": C.SNS, "line": C.SNS, "ライン": C.SNS, "インスタ": C.SNS,
     "facebook": C.SNS, "ネット": C.SNS, "電話番号": C.PHONE, "携帯": C.PHONE, "ケータイ": C.PHONE, "スマホ": C.PHONE,
     "文書": C.LETTER, "書面": C.LETTER, "メールアドレス": C.EMAIL, "対面": C.COUNTER, "窓口対応": C.COUNTER, "来客": C.COUNTER,
@@ -460,76 +309,40 @@ _BARE_CHANNEL: dict[str, SituationChannel] = {
 # --------------------------------------------------------------------------------------
 NOT_BEHAVIOR_PATTERNS: tuple[str, ...] = (
     r"(?:何度も|何回も|なんども|なんかいも)(?=言|いわ|云)",  # 「デートしようと何度も言ってくる」: the repeat is not the behaviour
+    r"脅す(?:よう|みたい)(?:に|な)(?:口調|言い方|感じ|調子)?で?(?=言|話|迫)",  # the manner; what was said carries the behaviour
     r"名前を(?:出し|挙げ|あげ|使っ|出す)",  # 「議員の名前を出して」 is authority pressure, not a personal attack
     r"(?:障害|障がい|しょうがい)(?:の|が)ある(?:方|かた|人|お客)", r"障害者の方", r"(?:外国人|外国籍|外国)の(?:方|かた|お客)",
     r"車(?:いす|椅子)の方", r"(?:高齢|ご高齢)の方",
     r"(?:年寄り|老人|女|客|素人)だと思って(?:馬鹿|バカ|ばか|なめ|舐め)(?:に)?", r"(?:馬鹿|バカ|ばか)にして(?:ん|る|いる)の(?:か|？|\?)",  # the customer's own complaint
 )
-_NOT_BEHAVIOR = re.compile("|".join(f"(?:{p})" for p in NOT_BEHAVIOR_PATTERNS))
-
-
-# A frequency word alone: persistent only if the lexicon also finds a repeated act.
-_FREQUENCY_ONLY = re.compile(
-    r"^(?:何度も|何回も|なんども|毎日(?:のように)?|毎回|毎週|連日|繰り?返し?|くりかえし|しつこ(?:く|い)|執拗に?|延々(?:と)?|再三|何度|何回|\d+回(?:目|も|以上)?)$"
-)
-
-
-def is_frequency_only(surface: str) -> bool:
-    """True for a bare frequency word (「何度も」「毎日」「繰り返し」)."""
-    return bool(_FREQUENCY_ONLY.match(_normalise((surface or "").strip())))
-
-
-def non_behavior_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of phrases that name no behaviour although they contain such words."""
-    norm, origin = _normalise_with_offsets(text or "")
-    spans = []
-    for m in _NOT_BEHAVIOR.finditer(norm):
-        if m.end() > m.start():
-            spans.append((origin[m.start()], origin[m.end() - 1] + 1))
-    return spans
 
 
 # --------------------------------------------------------------------------------------
-# Refusal to leave: asked to leave (退去・帰って) and still there.
+# Rasa lookup tables and entity synonyms, written into data/nlu/lookups.yml with the regexes.
 # --------------------------------------------------------------------------------------
-_ASKED_TO_LEAVE = re.compile(
-    r"(?:退去|退出|退庁|退館|お引き?取り|おひきとり|引き取|帰って(?:ください|下さい|もらえ|いただ|くれ|ほしい|欲しい)|お帰り(?:ください|下さい|いただ|願)"
-    r"|帰るよう(?:に)?(?:言|お願い|求め|促|伝え)|帰れと(?:言|伝)|出て(?:いって|行って)(?:ください|下さい|くれ|ほしい|もらう)|出ていくよう|出て行くよう"
-    r"|立ち去(?:って|るよう)|退去命令|退去を(?:求め|命じ|お願い|要請|促)|閉庁(?:です|なので|時間))"
-)
-_STILL_THERE = re.compile(
-    r"(?:帰らない|帰らず|帰ろうとしない|帰ろうとせず|帰ってくれない|帰ってくれません|帰りません|帰らなく|居座|いすわ|居すわ|居残|座り込|動かない|動こうとしない|動きません"
-    r"|出て(?:いか|行か)(?:ない|ず|ません)|出ていこうとしない|出て行こうとしない|立ち去らない|立ち去ろうとしない|応じない|応じず|応じません|聞かない|聞き入れ|無視|まだいる|まだ居る|まだいます|まだ居ます|残って(?:いる|る|います)|居続け|拒否|拒ま|拒んで)"
-)
+# Word lists the RegexFeaturizer turns into features (no entity of their own).
+LOOKUP_TABLES: dict[str, tuple[str, ...]] = {
+    "channel_word": ("電話", "でんわ", "電話口", "窓口", "まどぐち", "カウンター", "受付", "対面", "来庁", "ロビー", "訪問", "訪問先", "お宅", "現場", "メール", "問い合わせフォーム", "SNS", "DM", "コメント欄", "手紙", "封書", "郵送", "はがき", "FAX", "投書"),
+    "hostile_verb": ("怒鳴", "どな", "殴", "蹴", "叩", "殺", "脅", "罵", "晒", "居座", "詰め寄", "睨", "凄", "投げ", "触", "誘"),
+    "demand_marker": ("しろ", "しろよ", "やれ", "出せ", "払え", "よこせ", "書け", "教えろ", "謝れ", "させろ", "来い"),
+    "negation_marker": ("てはいない", "てはいません", "ていない", "てない", "はない", "はありません", "なかった", "されていない"),
+}
 
-
-def mentions_refusal_to_leave(text: str) -> bool:
-    """True when the customer was asked to leave and is still there.
-
-    「退去をお願いしても帰らない」「帰ってくださいと言ったのに居座っている」 → True;
-    「居座っている」 alone (never asked) or 「帰ってくださいと言ったら帰った」 → False.
-    """
-    norm = _normalise(text or "")
-    asked = _ASKED_TO_LEAVE.search(norm)
-    if not asked:
-        return False
-    still = _STILL_THERE.search(norm, asked.end())
-    if still:
-        return not _is_negated(norm, still.end())
-    # 「居座っているので退去を求めたが応じない」: the still-there part comes first.
-    before = _STILL_THERE.search(norm[: asked.start()])
-    after_refusal = re.search(r"(?:応じ|聞き入れ|従わ|従い)(?:ない|ず|ません)|無視|拒", norm[asked.end():])
-    return bool(before and after_refusal)
-
-
-# --------------------------------------------------------------------------------------
-# Export for Rasa's RegexFeaturizer (data/nlu/lookups.yml is generated from this and a
-# test keeps the two in sync).
-# --------------------------------------------------------------------------------------
-def rasa_regex_features() -> dict[str, str]:
-    """One regex per code, named ``behavior_<code>`` / ``channel_<code>``."""
-    features: dict[str, str] = {}
-    for prefix, table in (("behavior", BEHAVIOR_PATTERNS), ("channel", CHANNEL_PATTERNS)):
-        for code, patterns in table.items():
-            features[f"{prefix}_{code.value}"] = "|".join(f"(?:{p})" for p in patterns)
-    return features
+# Surface forms EntitySynonymMapper maps to a code (the normaliser maps the rest).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "intimidation": ("怒鳴っ", "怒鳴り", "怒鳴ら", "怒鳴る", "怒鳴られ", "どなっ", "どなり", "威圧", "詰め寄っ", "睨ま", "睨ん"),
+    "physical_attack": ("殴っ", "殴り", "殴られ", "蹴っ", "蹴られ", "投げつけ", "突き飛ばし", "暴力"),
+    "threat": ("殺す", "殺し", "殺さ", "ころす", "脅し", "脅す", "脅迫", "ナイフ", "包丁"),
+    "verbal_abuse": ("ばか", "バカ", "馬鹿", "あほ", "罵ら", "罵倒", "侮辱"),
+    "dogeza_demand": ("土下座しろ", "どげざ"),
+    "persistent": ("何度", "繰り返し", "繰り返す", "しつこい", "毎日"),
+    "detention": ("居座り", "居座る", "居座っ", "居座ら", "帰らない", "帰らず", "帰さない", "拘束"),
+    "sns_exposure": ("ネット", "晒さ", "撮影", "拡散", "書き込み"),
+    "apology_demand": ("謝罪文", "謝れ", "念書", "詫び状"),
+    "phone": ("電話", "でんわ", "電話口", "着信"),
+    "counter": ("窓口", "まどぐち", "カウンター", "受付", "対面"),
+    "visit": ("訪問先", "訪問", "お宅"),
+    "email": ("メール",),
+    "letter": ("手紙", "郵送"),
+    "sns": ("SNS", "DM"),
+}

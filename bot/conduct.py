@@ -1,0 +1,161 @@
+"""Who did what: is a keyword found in a message conduct *by the customer toward staff*?
+
+Behaviour codes stand for what the customer did to staff or the office. The same words
+also appear where nobody did anything to staff, and then they must not count:
+
+- a hypothetical or a question about the rules: 「もし殴られたら」「殺すぞは脅迫になりますか」;
+- a prohibition or plea quoted from the customer: 「クマを殺すな」「殺さないで」;
+- harm to an animal: 「クマを殺す」 (the bear-culling protest calls);
+- the customer (or a third party) as the victim: 「庁舎の階段で転んでケガをしたという苦情」
+  「職員に怒鳴られたという苦情」「息子が学校で殴られた」;
+- the employee's own actions: 「私がつい大声を出してしまった」;
+- a joke: 「冗談で『殺すぞ』と笑っていた」.
+
+Negations (「殴られてはいない」) are handled by :mod:`bot.lexicon` itself.
+
+This works on surface forms of the normalised text (NFKC, lower case), which carry the
+grammar that matters here: the passive (〜れ/〜られ) after a verb stem says the speaker's side
+underwent the act, a first-person subject without the passive says the employee did it, and a
+complaint noun after a passive (〜されたという苦情) says the caller underwent it. The GiNZA
+dependency parse was not needed for these cases and costs ~15 ms a message; this check costs
+microseconds (tests/test_conduct.py lists the cases).
+"""
+from __future__ import annotations
+
+import re
+
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+
+# Before the keyword, in the same sentence.
+_HYPOTHETICAL_BEFORE = re.compile(r"(?:もし(?:も)?|仮に|万が?一|例えば|たとえば)[^。！？!?\n]*$")
+_JOKE_BEFORE = re.compile(r"(?:冗談|じょうだん|ジョーク|ふざけて|笑いながら)[^。！？!?\n]{0,12}$")
+_ANIMAL_BEFORE = re.compile(
+    r"(?:クマ|くま|熊|動物|犬|猫|ねこ|鹿|シカ|しか|イノシシ|いのしし|猪|猿|サル|鳥|カラス|野良|害獣|(?<!ー)ペット(?!ボトル)|生き物|命ある)"
+    r"(?:を|は|も|たち|の子|なんか|まで)?[^。！？!?\n、]{0,4}$"
+)
+_VICTIM_BEFORE = re.compile(
+    r"(?:子供|子ども|こども|お子さん|息子|娘|母親?|父親?|家族|夫|妻|旦那|奥さん|孫|兄|弟|姉|妹|ご本人|相談者|生徒|児童|"
+    r"(?:男性|女性|お客さん|お客様|市民|住民|相手)(?:自身|本人))"
+    r"(?:が|は|も)[^。！？!?\n]{0,14}$"
+)
+_OTHER_AGENT_BEFORE = re.compile(
+    r"(?:家族|夫|妻|旦那|ご主人|奥さん|親|同居[^。、]{0,4}|隣人|隣の人|近所の人|知らない人|別の人|他の客|ほかの客|同級生|先生|犯人|元夫|元妻|交際相手|彼氏|彼女|職員|係員|担当者?|窓口の人)"
+    r"(?:に|から)[^。！？!?\n、]{0,6}$|詐欺[^。、]{0,4}(?:に|から|で)[^。！？!?\n、]{0,6}$"
+)
+_EMPLOYEE_SUBJECT_BEFORE = re.compile(
+    r"(?:私|わたし|自分|僕|ぼく|こちら|当方)(?:が|も|は)?(?:つい|思わず|うっかり)?[^。！？!?\n、]{0,8}$"
+)
+
+# After the keyword.
+_PERMISSION_AFTER = re.compile(r"^(?!って)[^。、]{0,4}?(?:ても|でも)(?:いい|よい|良い|大丈夫|構わない|かまわない)(?:か|です|でしょう|の)")
+# 「」とは言っていません: a quotation the employee says was not said.
+_QUOTE_DENIED_AFTER = re.compile(
+    r"^[^。「」]{0,8}[」』]?(?:と|って)?(?:は|も|まで)?(?:言って|言われて|言われ|言わ|口にして)(?:は|も)?(?:い|お)?(?:ない|ません|なかった|ず)"
+)
+# 「慰謝料の請求方法」「損害賠償の手続きについて」: the topic of a question, not a demand.
+_TOPIC_AFTER = re.compile(
+    r"^[^。、]{0,6}?(?:について|に関して|に関する|の(?:手続き|請求方法|申請方法|制度|仕組み|やり方|方法|書類|申請書|窓口|相談先|説明|書き方|文例|相場))"
+)
+TOPIC_CODES = frozenset({"excessive_demand", "apology_demand"})
+_FIRST_PERSON = re.compile(r"(?:私|わたし|自分|僕|ぼく|こちら|当方|うち|職員|係員|担当者?|同僚)(?:が|から|の方から|のほうから|も|で)(?![^。、]{0,3}(?:に|から)(?:は)?$)")
+_OTHER_SUBJECT = re.compile(r"(?:相手|男性|女性|客|お客|その人|あの人|向こう|先方|方|市民|住民|利用者|人)(?:さん|様)?(?:が|は|も)")
+_UNDERWENT_AFTER = re.compile(r"^[^。]{0,20}?(?:られ|され|言われ|迫られ|求められ|てき|てく|と言|って言)")
+_THIRD_PARTY_SUBJECT_BEFORE = re.compile(
+    r"(?:お子さん|子ども|子供|こども|赤ちゃん|赤ん坊|他の(?:お客|客|利用者|方)|ほかの(?:お客|客|利用者|方)|別の(?:お客|客|利用者|方)|隣の(?:人|客|方)|通行人|酔っ払い)"
+    r"(?:さん|様|たち)?(?:が|は|も|同士)[^。、]{0,10}$"
+)
+_HYPOTHETICAL_AFTER = re.compile(
+    r"^[^。、！？!?\n]{0,10}?(?:たら(?![いしな])|れば|場合|ような(?:とき|時)|(?:とき|時)(?:の(?:ため|対応|対処|備え)|に備え|は(?:どう|どの|何))|(?:とき|時|場合)の[^。、]{0,6}?(?:通報先|相談先|連絡先|対応|対処|方法|流れ|窓口|方を|仕方)|(?:人|相手|客|場合)(?:に|には|へは|って|は)(?:どう|何て|なんて|どの)|なら(?:ば)?(?![なんない]))"
+)
+# 「土下座したら許してやる」: the customer's condition, a demand rather than a hypothetical.
+_CONDITIONAL_DEMAND_AFTER = re.compile(
+    r"^[^。、]{0,7}?(?:(?:たら|れば)[、]?(?:許|勘弁|帰って?や|考えてや|やめてや|認めてや|終わりにしてや)|ないなら|ねえなら|ないんなら|なければ|なきゃ)"
+)
+_QUESTION_AFTER = re.compile(
+    r"^[^。！？!?\n]{0,16}?のは[^。]{0,12}?(?:型|カスハラ|ハラスメント|罪|違法|犯罪)(?:ですか|でしょうか|になり|に当た|にあた|なの|です[?？])|"
+    r"^[^。！？!?\nた]{0,14}?(?:罪|犯罪|違法|法律)?(?:にあた(?:り|る)|に当た(?:り|る)|に該当|になり(?:ます|え)|になる(?:の|ん)?(?:です|でしょう)?か|に含まれ|って(?:なに|何)(?:です|でしょう|[?？]|$)|とは何|の定義|かどうか)"
+)
+# 「殺すな」「殴るなよ」, 「殺さないで」: what the customer asks others not to do.
+_PROHIBITION_AFTER = re.compile(r"^(?:な(?:よ|ー|っ|[!！」』。、]|って|と|$)|ないで|ないでください|ないでほしい|ないでくれ)")
+_PASSIVE_NEAR = re.compile(r"^[^。、「」]{0,6}?(?:れ|られ)(?:た|て|る|ま)")
+_APOLOGY_AFTER = re.compile(r"^[^。]{0,10}?(?:すみません|すいません|申し訳|ごめんなさい)")
+_PASSIVE_AFTER = re.compile(r"^[かがさたなばまらわいきしちにびみりっんえけせてねべめれ]{0,2}(?:れ|られ)")
+_EMPLOYEE_ACT_AFTER = re.compile(r"^[^。！？!?\n]{0,6}?(?:てしま|でしま|ちゃっ|ちゃい|じゃっ)")
+_COMPLAINT_AFTER = re.compile(
+    r"^[^。！？!?\n「」]{0,10}?(?:という|との|と|って)(?:ご?意見|苦情|クレーム|訴え|抗議|申し出|お叱り)"
+)
+_INJURY = re.compile(r"けが|怪我|ケガ|傷害|流血")
+_ACCIDENT_NEAR = re.compile(r"転ん|転倒|転び|ころん|つまず|躓|滑っ|すべっ|落ち(?!着|込|つ)|事故|ぶつけて|段差|階段で|遊具")
+
+# Behaviour codes that name violence; prohibitions and animals only make sense for these.
+VIOLENT_CODES = frozenset({"physical_attack", "threat"})
+
+
+def _sentence_bounds(norm: str, start: int, end: int) -> tuple[int, int]:
+    before = [m.end() for m in _SENTENCE_END.finditer(norm, 0, start)]
+    after = _SENTENCE_END.search(norm, end)
+    return (before[-1] if before else 0), (after.start() if after else len(norm))
+
+
+def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None) -> str | None:
+    """Why the keyword at ``norm[start:end]`` is not the customer's conduct, or None when it is.
+
+    ``norm`` is the normalised message (see ``bot.lexicon.normalise``); ``code`` the behaviour
+    code of the keyword, if known. Reasons: ``hypothetical``, ``question``, ``joke``,
+    ``prohibition``, ``animal``, ``victim_report``, ``accident``, ``third_party``, ``employee``.
+    """
+    sentence_start, sentence_end = _sentence_bounds(norm, start, end)
+    before = norm[sentence_start:start]
+    after = norm[end:sentence_end]
+    violent = code is None or code in VIOLENT_CODES
+    surface = norm[start:end]
+    passive = bool(_PASSIVE_AFTER.match(after)) or surface.endswith(("られ", "され")) or (
+        surface.endswith("れ") and len(surface) > 1 and surface[-2] in "かがさたなばまらわ"
+    )
+    conditional_demand = _CONDITIONAL_DEMAND_AFTER.match(after)
+    if not conditional_demand and (_HYPOTHETICAL_BEFORE.search(before) or _HYPOTHETICAL_AFTER.match(after)):
+        return "hypothetical"
+    if _QUESTION_AFTER.match(after) or _PERMISSION_AFTER.match(after):
+        return "question"
+    if code in TOPIC_CODES and _TOPIC_AFTER.match(after):
+        return "question"
+    if _QUOTE_DENIED_AFTER.match(after):
+        return "negated"
+    if _JOKE_BEFORE.search(before):
+        return "joke"
+    if violent and _PROHIBITION_AFTER.match(after) and (norm[end - 1] in "うくぐすつぬぶむる" or after.startswith("ない")):
+        return "prohibition"
+    if violent and _ANIMAL_BEFORE.search(before):
+        return "animal"
+    if violent and _ACCIDENT_NEAR.search(norm[sentence_start:sentence_end]) and not _customer_act_near(norm, start, end):
+        return "accident"
+    if _APOLOGY_AFTER.match(after):
+        return "polite"
+    passive = passive or bool(_PASSIVE_NEAR.match(after))
+    if (passive or _INJURY.search(norm, start, end)) and _COMPLAINT_AFTER.match(after):
+        return "victim_report"
+    if passive and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
+        return "third_party"
+    if not passive and _THIRD_PARTY_SUBJECT_BEFORE.search(before):
+        return "third_party"
+    if not passive and (_EMPLOYEE_ACT_AFTER.match(after) and _EMPLOYEE_SUBJECT_BEFORE.search(before)):
+        return "employee"
+    if not passive and _employee_is_subject(before) and not _UNDERWENT_AFTER.match(after):
+        return "employee"
+    return None
+
+
+def _employee_is_subject(before: str) -> bool:
+    """「私が何度も電話をかけ直しました」「こちらから謝罪文を送った」: the employee acted."""
+    last = None
+    for last in _FIRST_PERSON.finditer(before):
+        pass
+    return last is not None and not _OTHER_SUBJECT.search(before, last.end())
+
+
+_CUSTOMER_ACT = re.compile(r"突き飛ばさ|押さ?れ|蹴ら|殴ら|叩か|つかま|掴ま|投げ|倒さ|させられ|負わされ")
+
+
+def _customer_act_near(norm: str, start: int, end: int) -> bool:
+    sentence_start, sentence_end = _sentence_bounds(norm, start, end)
+    return bool(_CUSTOMER_ACT.search(norm, sentence_start, sentence_end))

@@ -1,0 +1,65 @@
+"""Who did what: keywords that are not the customer's conduct toward staff count as nothing."""
+from __future__ import annotations
+
+import pytest
+
+from bot.codes import Behavior as B
+from bot.lexicon import behaviors_in, find_behaviors
+
+# (message, behaviour codes the lexicon may read — hand-written)
+CASES = [
+    # conduct by the customer
+    ("「殺すぞ」と言われました", [B.THREAT]),
+    ("お前の家は知ってるからな、と言われた", [B.THREAT]),
+    ("窓口で殴られました", [B.PHYSICAL_ATTACK]),
+    ("突き飛ばされて転んでケガをしました", [B.PHYSICAL_ATTACK]),
+    ("職員が怒鳴られ続けています", [B.INTIMIDATION]),
+    ("殺すぞと言われたけど、これは脅迫罪になりますか", [B.THREAT]),
+    # conduct the keyword-only lexicon used to miss
+    ("いきなり殴りかかってきました", [B.PHYSICAL_ATTACK]),
+    ("カウンター越しに殴ろうとしてきた", [B.PHYSICAL_ATTACK]),
+    ("説教が２時間続いています", [B.DETENTION]),
+    ("電話を切ってもすぐにかけ直してきます", [B.PERSISTENT]),
+    ("何度説明しても納得してくれない", [B.PERSISTENT]),
+    ("閉庁後に通用口で待ち伏せされていた", [B.THREAT]),
+    ("帰りに後をつけられました", [B.THREAT]),
+    ("パーテーションを壊されました", [B.PHYSICAL_ATTACK]),
+    ("「土下座したら許してやる」と言われた", [B.DOGEZA_DEMAND]),
+    ("慰謝料を払えないならマスコミに言うと言われた", [B.EXCESSIVE_DEMAND, B.AUTHORITY_PRESSURE]),
+    # 上司を出せ: a demand (the guidance answers it), pressure only with a threat attached
+    ("上司を出せと言われています", []),
+    ("上司を出せ、出さないなら議員に言いつけるぞと言われた", [B.AUTHORITY_PRESSURE]),
+    ("市長を出せと言われてる", [B.AUTHORITY_PRESSURE]),
+    # not conduct: look-alikes
+    ("クマを殺すなという抗議の電話です", []),
+    ("「殺さないで」と何度も言っていました", []),
+    ("もし殴られたらどうすればいいですか", []),
+    ("怒鳴られたときのために録音したほうがいいですか", []),
+    ("殺すぞは脅迫罪になりますか", []),
+    ("庁舎の階段で転んでケガをしたという苦情の電話です", []),
+    ("職員に怒鳴られたという苦情です", []),
+    ("息子が学校で殴られたと相談に来ました", []),
+    ("私がつい大声を出してしまいました", []),
+    ("冗談で「殺すぞ」と笑っていました", []),
+    ("殴られてはいません", []),
+    ("市議会議員の事務所から問い合わせがありました", []),
+    ("ネットで申し込めるか聞かれました", []),
+    ("写真を撮ってもいいかと聞かれたので断りました", []),
+    ("慰謝料の請求方法を聞かれました", []),
+    ("私が何度も電話をかけ直しました", []),
+    ("お子さんが泣き叫んでいました", []),
+    ("ご主人に暴力を振るわれているという相談でした", []),
+    ("パソコンが壊れて困っています", []),
+    ("何度も電話してすみませんと恐縮されていました", []),
+]
+
+
+@pytest.mark.parametrize("text, codes", CASES)
+def test_behaviours_respect_who_did_what(text, codes):
+    assert behaviors_in(text) == codes
+
+
+def test_the_reason_is_kept_on_the_match():
+    reasons = {m.not_conduct for m in find_behaviors("クマを殺すな")}
+    assert reasons == {"prohibition"}
+    assert {m.not_conduct for m in find_behaviors("もし殴られたら")} == {"hypothetical"}

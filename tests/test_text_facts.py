@@ -1,0 +1,122 @@
+"""bot.text_facts: the facts a message states, and explicit danger cues (hand-written cases)."""
+from __future__ import annotations
+
+import pytest
+
+from bot.codes import DangerCue as D
+from bot.text_facts import FACT_KEYS, danger_cues, read_facts
+
+# (message, asking, the facts it states — exactly; a key not listed must be absent)
+FACT_CASES = [
+    # statements inside a report
+    ("こちらのミスで書類が届いておらず、そのことで窓口に来られています", None,
+     {"our_fault": True, "situation_channel": "counter"}),
+    ("通知が遅れたのはうちの不手際です。電話で40分", None,
+     {"our_fault": True, "situation_channel": "phone", "elapsed_minutes": 40}),
+    ("手続きに不備はありません", None, {"our_fault": False}),
+    ("やっぱり不備はなかったです", None, {"our_fault": False}),
+    ("こちらのミスではないと思います", None, {"our_fault": False}),
+    ("ミスがあったかどうかはまだわかりません", None, {}),
+    ("録音しています", None, {"recorded": True}),
+    ("通話は自動録音されています", None, {"recorded": True, "situation_channel": "phone"}),
+    ("記録はとれていません", None, {"recorded": False}),
+    ("相手がスマホで録音しながら話しています", None, {}),
+    ("一人で対応しています", None, {"alone": True}),
+    ("いま窓口に私一人です", None, {"alone": True, "ongoing": True, "situation_channel": "counter"}),
+    ("係長が隣で同席してくれています", None, {"alone": False}),
+    ("昨日の件です", None, {"ongoing": False}),
+    ("先週電話で言われたことの相談です", None, {"ongoing": False, "situation_channel": "phone"}),
+    ("いま対応中です", None, {"ongoing": True}),
+    ("昨日も来た人が今日も来ていて、いま窓口で怒鳴っています", None,
+     {"ongoing": True, "situation_channel": "counter"}),
+    ("もう帰りました", None, {"ongoing": False}),
+    ("業務に関係があります", None, {"demand_related": True}),
+    ("要求はうちの業務とは関係ない内容です", None, {"demand_related": False}),
+    ("名前も連絡先もわかっています", None, {"identified": True}),
+    ("名乗らないまま電話を切られました", None, {"identified": False, "situation_channel": "phone"}),
+    ("非通知でかかってきました", None, {"identified": False}),
+    ("もう２時間になります", None, {"elapsed_minutes": 120}),
+    ("いや、2時間です", None, {"elapsed_minutes": 120}),
+    ("一時間半くらい", None, {"elapsed_minutes": 90}),
+    ("３０分前に来た人です", None, {}),
+    ("「死んでやる」と言い出しました", None, {"self_harm": True}),
+    ("死ねと言われた", None, {}),
+    ("やめてくださいと伝えましたが、それでも怒鳴り続けています", None,
+     {"warned": True, "continued_after_warning": True}),
+    ("一度注意したら静かになりました", None, {"warned": True}),
+    ("退去をお願いしても帰らない", None, {"warned": True, "continued_after_warning": True}),
+    ("庁舎の階段で転んでケガをしたという苦情の電話です", None, {"situation_channel": "phone"}),
+    ("一人じゃないです", None, {"alone": False}),
+    ("相手の名前はわかりません", None, {"identified": False}),
+    ("請求額の計算が間違っていました", None, {"our_fault": True}),
+    ("４０分前から怒鳴られています", None, {"elapsed_minutes": 40}),
+    ("録音していますと伝えたら、さらに怒鳴り始めた", None,
+     {"recorded": True, "warned": True, "continued_after_warning": True}),
+    ("やめてくださいと言ったらやめてくれた", None, {"warned": True}),
+    ("死にたいくらいつらいです", None, {}),
+    ("自殺してやると言っています", None, {"self_harm": True}),
+    # typed answers to the form's questions
+    ("あった", "our_fault", {"our_fault": True}),
+    ("なかったです", "our_fault", {"our_fault": False}),
+    ("関係がある", "demand_related", {"demand_related": True}),
+    ("関係ないです", "demand_related", {"demand_related": False}),
+    ("わかっています", "identified", {"identified": True}),
+    ("わかっていない", "identified", {"identified": False}),
+    ("とれています", "recorded", {"recorded": True}),
+    ("とれていません", "recorded", {"recorded": False}),
+    ("一人です", "alone", {"alone": True}),
+    ("複数です", "alone", {"alone": False}),
+    ("いま対応中です", "ongoing", {"ongoing": True}),
+    ("終わった後です", "ongoing", {"ongoing": False}),
+    ("電話です", "situation_channel", {"situation_channel": "phone"}),
+    ("訪問先で", "situation_channel", {"situation_channel": "visit"}),
+    ("４５", "elapsed_minutes", {"elapsed_minutes": 45}),
+    ("わからない", "our_fault", {}),
+    # a bare yes without the question states nothing
+    ("はい", None, {}),
+]
+
+
+@pytest.mark.parametrize("text, asking, expected", FACT_CASES)
+def test_read_facts(text, asking, expected):
+    assert read_facts(text, asking=asking) == expected
+
+
+def test_read_facts_keys_are_the_documented_ones():
+    facts = read_facts("こちらのミスです。録音しています。一人で対応中、電話で２時間")
+    assert set(facts) <= set(FACT_KEYS)
+    assert facts == {"our_fault": True, "recorded": True, "alone": True, "ongoing": True,
+                     "situation_channel": "phone", "elapsed_minutes": 120}
+
+
+DANGER_CASES = [
+    ("包丁を持って窓口に来ています", {D.WEAPON}),
+    ("カッターをちらつかせています", {D.WEAPON}),
+    ("いま殴られました", {D.VIOLENCE}),
+    ("カウンター越しに殴りかかってきた", {D.VIOLENCE}),
+    ("灯油をまいて火をつけるぞと言っている", {D.FIRE}),
+    ("「殺すぞ」と言われました", {D.THREAT_TO_HARM}),
+    ("お前ぶっ殺してやるからなって電話で", {D.THREAT_TO_HARM}),
+    ("面談室に閉じ込められて出られない", {D.LOCKED_IN}),
+    ("カッターナイフを机に置いて話しています", {D.WEAPON}),
+    ("熊を殺すなら俺が殺してやると言っています", {D.THREAT_TO_HARM}),
+    # look-alikes: no danger to staff
+    ("「殺すぞ」は言っていません", set()),
+    ("相手が包丁で野菜を切る話をしていた", set()),
+    ("クマを殺すなという抗議の電話が続いています", set()),
+    ("「殺さないで」と泣きながら言っていました", set()),
+    ("もし殴られたらどうすればいいですか", set()),
+    ("殺すぞは脅迫罪になりますか", set()),
+    ("庁舎の階段で転んでケガをしたという苦情の電話です", set()),
+    ("息子が学校で殴られたと訴えています", set()),
+    ("刃物は持っていません", set()),
+    ("エレベーターに閉じ込められたという苦情です", set()),
+    ("昨日殴られた件の相談です", set()),
+    ("上司を出せと言われています", set()),
+    ("冗談で「殺すぞ」と笑っていました", set()),
+]
+
+
+@pytest.mark.parametrize("text, expected", DANGER_CASES)
+def test_danger_cues(text, expected):
+    assert danger_cues(text) == frozenset(expected)
