@@ -5,7 +5,7 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from bot import server
+from bot.rasa import server
 
 VALID_REPLIES = [
     {},
