@@ -165,7 +165,7 @@ class ChannelServer:
         self._use_reference_database()
         app = Sanic(f"channel_test_{uuid.uuid4().hex}", configure_logging=False)
         if self.with_agent:
-            app.ctx.agent = SimpleNamespace(tracker_store=self.bot.rasa.tracker_store)
+            app.ctx.agent = SimpleNamespace(tracker_store=self.bot.tracker_store)
         app.blueprint(self.channel.blueprint(self.bot), url_prefix=f"/webhooks/{self.channel.url_prefix()}")
         sock = _loopback_socket()
         port = sock.getsockname()[1]
