@@ -66,6 +66,12 @@ ALWAYS_UNACCEPTABLE: frozenset[Behavior] = frozenset(
         Behavior.SNS_EXPOSURE,
     }
 )
+# Of those, conduct where one remark is first met with a request to stop (注意 → 警告 → 中止,
+# Iwamizawa and Tokyo): it counts as harassment once it continues after the request.
+# Everything else in ALWAYS_UNACCEPTABLE, and all criminal conduct, counts at once.
+CAUTION_FIRST: frozenset[Behavior] = frozenset(
+    {Behavior.VERBAL_ABUSE, Behavior.INTIMIDATION, Behavior.PERSONAL_ATTACK}
+)
 # Conduct whose acceptability depends on whether the demand is valid.
 DEPENDS_ON_VALIDITY: frozenset[Behavior] = frozenset(
     {Behavior.EXCESSIVE_DEMAND, Behavior.APOLOGY_DEMAND, Behavior.AUTHORITY_PRESSURE}
@@ -88,6 +94,7 @@ class SituationChannel(Coded):
 class Verdict(Coded):
     LEGITIMATE = ("legitimate", "正当なクレーム")
     UNREASONABLE_REQUEST = ("unreasonable_request", "応じられない要求（カスハラではない）")
+    CAUTION = ("caution", "注意をお願いする段階（まだカスハラとはしない）")
     GRAY = ("gray", "判断保留（組織で判断）")
     HARASSMENT = ("harassment", "カスタマーハラスメント")
     CRIMINAL = ("criminal", "犯罪の可能性（警察対応）")
@@ -119,15 +126,123 @@ class LegalRisk(Coded):
     DEFAMATION = ("defamation", "名誉毀損罪")
     INSULT = ("insult", "侮辱罪")
     SEXUAL_ASSAULT = ("sexual_assault", "不同意わいせつ罪")
+    PROPERTY_DAMAGE = ("property_damage", "器物損壊罪")
 
 
 class Escalation(Coded):
+    """Who to contact, in the order they are listed: emergency numbers first whenever they apply."""
+
+    POLICE_110 = ("police_110", "警察（110番）")
+    AMBULANCE_119 = ("ambulance_119", "救急（119番）")
     SUPERVISOR = ("supervisor", "上司・現場責任者")
     CONSULTATION_DESK = ("consultation_desk", "カスハラ相談窓口")
     LAWYER = ("lawyer", "顧問弁護士")
-    POLICE_110 = ("police_110", "警察（110番）")
     POLICE_9110 = ("police_9110", "警察相談専用電話（#9110）")
+    WELFARE = ("welfare", "福祉の相談先（地域包括支援センター等）")
     OCCUPATIONAL_HEALTH = ("occupational_health", "産業医・健康相談")
+
+
+class DemandBasis(Coded):
+    """What the demand rests on: the first axis (要求内容の妥当性) as the guidance defines it."""
+
+    OUR_FAULT = ("our_fault", "こちらの誤り・不備への申し出")
+    WITHIN_SERVICE = ("within_service", "業務の範囲内の要望・問い合わせ")
+    OPINION = ("opinion", "施策や業務への意見・提案")
+    REASONABLE_ACCOMMODATION = ("reasonable_accommodation", "合理的配慮の申し出（障害者差別解消法）")
+    NO_BASIS = ("no_basis", "事実・根拠のない要求")
+    UNRELATED = ("unrelated", "業務と関係のない要求・話")
+    BEYOND_RULES = ("beyond_rules", "規則・制度で認められる範囲を超える要求")
+    UNKNOWN = ("unknown", "まだわからない")
+
+
+class DemandValidity(Coded):
+    VALID = ("valid", "妥当な要求")
+    INVALID = ("invalid", "妥当性のない要求")
+    UNKNOWN = ("unknown", "まだわからない")
+
+
+VALID_BASES: frozenset[DemandBasis] = frozenset(
+    {DemandBasis.OUR_FAULT, DemandBasis.WITHIN_SERVICE, DemandBasis.OPINION, DemandBasis.REASONABLE_ACCOMMODATION}
+)
+INVALID_BASES: frozenset[DemandBasis] = frozenset(
+    {DemandBasis.NO_BASIS, DemandBasis.UNRELATED, DemandBasis.BEYOND_RULES}
+)
+
+
+class WarningLevel(Coded):
+    """How far the employee has gone in 注意 → 警告 → 中止 (Iwamizawa, Tokyo); in this order."""
+
+    NONE = ("none", "まだ伝えていない")
+    ASKED_TO_STOP = ("asked_to_stop", "やめるようお願いした（注意）")
+    WARNED = ("warned", "続くなら対応を終えると伝えた（警告）")
+    TOLD_RESPONSE_ENDS = ("told_response_ends", "対応を終えると伝えた（中止）")
+
+
+class DepartureStep(Coded):
+    """The Tokyo manual's sequence for someone who will not leave; the last step given, in this order."""
+
+    NONE = ("none", "まだ始めていない")
+    ASKED_TO_STOP = ("asked_to_stop", "中止のお願い（2〜3回）")
+    ORDERED_TO_LEAVE = ("ordered_to_leave", "退去のお願い（施設管理権、2〜3回）")
+    FINAL_WARNING = ("final_warning", "最終警告")
+    POLICE_CALLED = ("police_called", "警察に通報した")
+
+
+class Route(Coded):
+    """Special paths the advice takes besides the verdict."""
+
+    EMERGENCY = ("emergency", "緊急・安全確保")
+    PROTECT_LIFE = ("protect_life", "命を守る対応（自殺をほのめかす発言）")
+    VULNERABLE_CALLER = ("vulnerable_caller", "支援が必要そうな相手（やさしい区切りと福祉へのつなぎ）")
+    REASONABLE_ACCOMMODATION = ("reasonable_accommodation", "合理的配慮（建設的対話）")
+    OPINION = ("opinion", "ご意見・ご提案として受け止める")
+    DEPARTURE = ("departure", "退去を求める手順")
+    TIME_LIMIT = ("time_limit", "対応時間の区切り")
+
+
+class TimeThreshold(Coded):
+    """The points of a live exchange at which the time notice is shown (once each)."""
+
+    NEAR = ("near", "上限が近い")
+    OVER = ("over", "上限を過ぎた")
+
+
+class Situation(Coded):
+    """What the employee needs words for; the keys of the phrase library (phrases.yml)."""
+
+    THANKS = ("thanks", "お礼")
+    LIMITED_APOLOGY = ("limited_apology", "限定的なお詫び")
+    CLEAR_APOLOGY = ("clear_apology", "こちらの誤りへのお詫び")
+    EMPATHY = ("empathy", "気持ちへの共感（マザリング）")
+    CONFIRM_IDENTITY = ("confirm_identity", "お名前・ご連絡先の確認")
+    CONFIRM_DEMAND = ("confirm_demand", "ご要望の確認（復唱）")
+    RECORDING_NOTICE = ("recording_notice", "録音のお知らせ")
+    OPINION_THANKS = ("opinion_thanks", "ご意見として受け止める")
+    REASONABLE_ACCOMMODATION = ("reasonable_accommodation", "合理的配慮の建設的対話")
+    REFUSE = ("refuse", "お断り")
+    SUPERVISOR_DEMAND = ("supervisor_demand", "「上司を出せ」")
+    NAME_DEMAND = ("name_demand", "「名前を名乗れ」")
+    RECORDING_OBJECTION = ("recording_objection", "「録音するな」")
+    FILMING = ("filming", "撮影されたとき")
+    SEXUAL_REMARK = ("sexual_remark", "性的な発言")
+    DOGEZA_DEMAND = ("dogeza_demand", "土下座・念書の要求")
+    ASK_TO_STOP = ("ask_to_stop", "やめるようお願いする（注意）")
+    WARNING = ("warning", "警告")
+    RESPONSE_ENDS = ("response_ends", "対応の終了（中止）")
+    TIME_NOTICE = ("time_notice", "終了時刻の予告")
+    CLOSE_OVERLONG = ("close_overlong", "正当だが長いお申し出を区切る")
+    END_CALL = ("end_call", "電話を終える")
+    LEAVE_VISIT = ("leave_visit", "訪問先から辞去する")
+    ORDER_TO_LEAVE = ("order_to_leave", "退去のお願い（施設管理権）")
+    FINAL_WARNING = ("final_warning", "最終警告")
+    WRITTEN_ANSWER = ("written_answer", "後日文書で回答する")
+    SELF_HARM = ("self_harm", "命を守る声かけ")
+    GENTLE_CLOSE = ("gentle_close", "やさしい区切り")
+
+
+# Intents the judgement's buttons send (as "/intent"); the dialogue answers them.
+DETAILS_INTENT = "ask_details"  # 「くわしく」: reasons, types and legal notes of the last judgement
+HANDOVER_INTENT = "ask_handover"  # 「上司に引き継ぐ」: the hand-over summary to forward
 
 
 class Stage(Coded):

@@ -9,9 +9,11 @@ from pathlib import Path
 import yaml
 
 from bot.codes import Escalation
+from bot.phrases import PhraseLibrary, load_phrases as read_phrase_file
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ORGANIZATION_FILE = PROJECT_ROOT / "organization.yml"
+DEFAULT_PHRASES_FILE = PROJECT_ROOT / "phrases.yml"
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'consultations.db'}"
 
 
@@ -71,6 +73,12 @@ def load_organization(path: str | None = None) -> OrganizationSettings:
     except FileNotFoundError:
         raise SettingsError(f"settings file not found: {file}") from None
     return parse_organization(raw)
+
+
+@lru_cache(maxsize=4)
+def load_phrases(path: str | None = None) -> PhraseLibrary:
+    """The phrase library (PHRASES_FILE, else phrases.yml), checked once per path; PhraseFileError names file and line."""
+    return read_phrase_file(Path(path or os.environ.get("PHRASES_FILE") or DEFAULT_PHRASES_FILE))
 
 
 def database_url() -> str:
