@@ -11,9 +11,10 @@ MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/nul
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run shell test install chromium train validate test-stories test-unit bench clean
+.PHONY: run shell test install chromium fonts train validate test-stories test-unit bench clean
 
 run: install $(MODEL)
+	$(BIN)/alembic upgrade head
 	@scripts/run.sh server
 
 shell: install $(MODEL)
@@ -21,12 +22,19 @@ shell: install $(MODEL)
 
 test: install $(MODEL) validate test-unit test-stories
 
-install: $(VENV)/.installed node_modules/.package-lock.json chromium
+install: $(VENV)/.installed node_modules/.package-lock.json chromium fonts
 
 # socket.io-client for the web chat (bot/web serves it from node_modules; nothing vendored in git)
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+# Japanese font for the desk's charts (bot/desk/charts.py); Debian package, skipped when installed
+fonts:
+	@if [ ! -d /usr/share/fonts/opentype/noto ] || ! fc-list :lang=ja | grep -q "Noto Sans CJK"; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y fonts-noto-cjk; \
+	fi
 
 # Headless Chromium for tests/test_webchat.py (Debian package; skipped when already installed)
 chromium:

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from bot.commands import assess, records
+from bot.settings import SettingsError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,6 +14,11 @@ def main(argv: list[str] | None = None) -> int:
     assess.register(subcommands)
     records.register(subcommands)
     args = parser.parse_args(argv)
+    try:
+        args.settings = load_settings()
+    except SettingsError as error:
+        print(f"エラー: 設定が正しくありません / error: {error}", file=sys.stderr)
+        return 2
     return args.handler(args)
 
 

@@ -9,13 +9,12 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, select
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session, declarative_base, relationship, selectinload
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from bot import settings
-from bot.database import create_tables, engine_for
+from bot.database import engine_for, upgrade_to_head
+from bot.schema import AuditEntry, Consultation, Message
 from bot.codes import (
     Behavior,
     Coded,
@@ -28,32 +27,8 @@ from bot.codes import (
     Verdict,
 )
 
-RECORD_FIELDS: tuple[str, ...] = (
-    "id",
-    "conversation_id",
-    "source_channel",
-    "started_at",
-    "updated_at",
-    "closed_at",
-    "status",
-    "situation_channel",
-    "ongoing",
-    "elapsed_minutes",
-    "behaviors",
-    "types",
-    "demand",
-    "our_fault",
-    "demand_related",
-    "identified",
-    "recorded",
-    "alone",
-    "verdict",
-    "reasons",
-    "legal_risks",
-    "escalations",
-    "notes",
-    "messages",
-)
+# The columns of a record in table order, then its messages; get() returns exactly these.
+RECORD_FIELDS: tuple[str, ...] = (*(column.name for column in Consultation.__table__.columns), "messages")
 
 _CODE_FIELDS: dict[str, type[Coded]] = {"situation_channel": SituationChannel, "verdict": Verdict}
 _CODE_LIST_FIELDS: dict[str, type[Coded]] = {
@@ -62,12 +37,15 @@ _CODE_LIST_FIELDS: dict[str, type[Coded]] = {
     "legal_risks": LegalRisk,
     "escalations": Escalation,
 }
-_TEXT_LIST_FIELDS = frozenset({"reasons"})
-_BOOL_FIELDS = frozenset({"ongoing", "our_fault", "demand_related", "identified", "recorded", "alone"})
-_TEXT_FIELDS = frozenset({"demand", "notes"})
+_TEXT_LIST_FIELDS = frozenset({"reasons", "exact_words", "staff_present", "answers_given", "follow_up_items"})
+_BOOL_FIELDS = frozenset({"ongoing", "our_fault", "demand_related", "identified", "recorded", "alone", "police_called"})
+_TEXT_FIELDS = frozenset(
+    {"demand", "notes", "apologised_for", "warnings_given", "injuries", "employee_condition", "employee_department"}
+)
+_COUNT_FIELDS = frozenset({"elapsed_minutes", "answer_count"})
 UPDATABLE_FIELDS: frozenset[str] = frozenset(
-    {*_CODE_FIELDS, *_CODE_LIST_FIELDS, *_TEXT_LIST_FIELDS, *_BOOL_FIELDS, *_TEXT_FIELDS}
-    | {"elapsed_minutes", "deadline_at"}
+    {*_CODE_FIELDS, *_CODE_LIST_FIELDS, *_TEXT_LIST_FIELDS, *_BOOL_FIELDS, *_TEXT_FIELDS, *_COUNT_FIELDS}
+    | {"deadline_at"}
 )
 
 
@@ -89,78 +67,6 @@ def _utc(field: str, value: Any) -> datetime:
     if value.utcoffset() is None:
         raise ValueError(f"{field}: naive datetime; pass a timezone-aware one")
     return value.astimezone(timezone.utc)
-
-
-class UTCDateTime(TypeDecorator):
-    """A datetime stored in UTC and always read back timezone-aware (SQLite keeps no offset)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-Base = declarative_base()
-
-
-class Message(Base):
-    __tablename__ = "consultation_messages"
-
-    id = Column(Integer, primary_key=True)
-    consultation_id = Column(Integer, ForeignKey("consultations.id"), nullable=False, index=True)
-    sent_at = Column(UTCDateTime, nullable=False)
-    text = Column(Text, nullable=False)
-
-
-class Consultation(Base):
-    __tablename__ = "consultations"
-
-    id = Column(Integer, primary_key=True)
-    conversation_id = Column(Text, nullable=False, index=True)
-    source_channel = Column(String(32), nullable=False)
-    started_at = Column(UTCDateTime, nullable=False)
-    updated_at = Column(UTCDateTime, nullable=False)
-    closed_at = Column(UTCDateTime)
-    status = Column(String(16), nullable=False, index=True)
-    situation_channel = Column(String(32))
-    ongoing = Column(Boolean)
-    elapsed_minutes = Column(Integer)
-    behaviors = Column(JSON, nullable=False)
-    types = Column(JSON, nullable=False)
-    demand = Column(Text)
-    our_fault = Column(Boolean)
-    demand_related = Column(Boolean)
-    identified = Column(Boolean)
-    recorded = Column(Boolean)
-    alone = Column(Boolean)
-    verdict = Column(String(32))
-    reasons = Column(JSON, nullable=False)
-    legal_risks = Column(JSON, nullable=False)
-    escalations = Column(JSON, nullable=False)
-    notes = Column(Text)
-    deadline_at = Column(UTCDateTime)
-    messages = relationship(Message, order_by=[Message.sent_at, Message.id])
-
-
-class AuditEntry(Base):
-    __tablename__ = "audit_log"
-
-    id = Column(Integer, primary_key=True)
-    at = Column(UTCDateTime, nullable=False)
-    actor = Column(Text, nullable=False)
-    action = Column(Text, nullable=False)
-    # No foreign key: the audit log must accept any entry and outlive whatever it refers to.
-    record_id = Column(Integer, index=True)
-    detail = Column(Text, nullable=False)
 
 
 def _list_of(field: str, value: Any) -> list:
@@ -193,8 +99,8 @@ def _clean(field: str, value: Any) -> Any:
         raise ValueError(f"{field}: expected true, false or None, got {value!r}")
     if field in _TEXT_FIELDS and not isinstance(value, str):
         raise ValueError(f"{field}: expected a string, got {type(value).__name__}")
-    if field == "elapsed_minutes" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise ValueError(f"elapsed_minutes: expected a non-negative integer, got {value!r}")
+    if field in _COUNT_FIELDS and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ValueError(f"{field}: expected a non-negative integer, got {value!r}")
     if field == "deadline_at":
         return _utc(field, value)
     return value
@@ -215,7 +121,6 @@ def _as_dict(row: Consultation) -> dict:
         elif isinstance(value, list):
             value = list(value)
         record[name] = value
-    record["deadline_at"] = _iso(row.deadline_at)
     return record
 
 
@@ -224,7 +129,7 @@ class ConsultationStore:
 
     def __init__(self, url: str | None = None) -> None:
         self._engine = engine_for(url or settings.database_url())
-        create_tables(Base.metadata, self._engine)
+        upgrade_to_head(self._engine)
 
     def dispose(self) -> None:
         """Close the pooled connections (e.g. before dropping a test database)."""
@@ -311,7 +216,7 @@ class ConsultationStore:
             row.updated_at = _now()
 
     def get(self, record_id: int) -> dict:
-        """RECORD_FIELDS plus "deadline_at"; datetimes as ISO 8601 strings in UTC."""
+        """RECORD_FIELDS; datetimes as ISO 8601 strings in UTC."""
         with self._session() as s, s.begin():
             return _as_dict(self._record(s, record_id))
 

@@ -1,7 +1,23 @@
-"""Settings: the organisation's own contacts and limits (organization.yml) and the environment."""
+"""Settings: the organisation's own contacts and limits (organization.yml) and the environment.
+
+`load_settings()` reads the environment once; each process's main() builds it and passes it down.
+
+Storage and the consultation desk (python -m bot.desk):
+    DATABASE_URL               the records database (default: sqlite file var/consultations.db)
+    DESK_HOST, DESK_PORT       where the desk listens (127.0.0.1, 5007)
+    DESK_BASE_URL              the desk's address in alert e-mails (default http://DESK_HOST:DESK_PORT)
+    DESK_COOKIE_SECURE         1: the session cookie is sent over HTTPS only (behind a TLS proxy)
+    DESK_SMTP_HOST, DESK_SMTP_PORT (25), DESK_SMTP_USER, DESK_SMTP_PASSWORD, DESK_SMTP_STARTTLS (0/1)
+    DESK_ALERT_FROM, DESK_ALERT_TO (comma-separated)   alert e-mails; none are sent without a host
+    DESK_RETENTION_DAYS        default retention of records (1095); an admin may change it in the app
+    DESK_CUSTOMER_KEY_SECRET   the HMAC secret for customer keys, else the file DESK_SECRET_FILE
+                               (var/desk-secret, created with a random secret on first use)
+"""
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +31,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ORGANIZATION_FILE = PROJECT_ROOT / "organization.yml"
 DEFAULT_PHRASES_FILE = PROJECT_ROOT / "phrases.yml"
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'consultations.db'}"
+DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "desk-secret"
+DEFAULT_DESK_PORT = 5007
+DEFAULT_RETENTION_DAYS = 1095
 
 
 class SettingsError(ValueError):
@@ -81,5 +100,114 @@ def load_phrases(path: str | None = None) -> PhraseLibrary:
     return read_phrase_file(Path(path or os.environ.get("PHRASES_FILE") or DEFAULT_PHRASES_FILE))
 
 
-def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+def database_url(environ: Mapping[str, str] = os.environ) -> str:
+    return environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    sender: str
+    recipients: tuple[str, ...]
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one process reads from its environment (storage and the desk)."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    desk_host: str = "127.0.0.1"
+    desk_port: int = DEFAULT_DESK_PORT
+    desk_base_url: str = f"http://127.0.0.1:{DEFAULT_DESK_PORT}"
+    cookie_secure: bool = False
+    smtp: SmtpSettings | None = None
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    customer_key_secret: str = ""
+    secret_file: Path = DEFAULT_SECRET_FILE
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+    session_hours: int = 8
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise SettingsError(f"{name} must be an integer of at least {minimum}, not {raw!r}")
+    return value
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise SettingsError(f"{name} must be 0 or 1, not {raw!r}")
+    return raw in ("1", "true", "yes")
+
+
+def _smtp(environ: Mapping[str, str]) -> SmtpSettings | None:
+    host = environ.get("DESK_SMTP_HOST", "")
+    if not host:
+        return None
+    recipients = tuple(a.strip() for a in environ.get("DESK_ALERT_TO", "").split(",") if a.strip())
+    sender = environ.get("DESK_ALERT_FROM", "")
+    if not recipients or not sender:
+        raise SettingsError("DESK_SMTP_HOST is set: DESK_ALERT_FROM and DESK_ALERT_TO are required too")
+    return SmtpSettings(
+        host=host,
+        port=_int(environ, "DESK_SMTP_PORT", 25, minimum=1),
+        sender=sender,
+        recipients=recipients,
+        username=environ.get("DESK_SMTP_USER", ""),
+        password=environ.get("DESK_SMTP_PASSWORD", ""),
+        starttls=_flag(environ, "DESK_SMTP_STARTTLS"),
+    )
+
+
+def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
+    """The process's settings from the environment; SettingsError names a bad variable."""
+    host = environ.get("DESK_HOST") or "127.0.0.1"
+    port = _int(environ, "DESK_PORT", DEFAULT_DESK_PORT, minimum=1)
+    return Settings(
+        database_url=database_url(environ),
+        desk_host=host,
+        desk_port=port,
+        desk_base_url=(environ.get("DESK_BASE_URL") or f"http://{host}:{port}").rstrip("/"),
+        cookie_secure=_flag(environ, "DESK_COOKIE_SECURE"),
+        smtp=_smtp(environ),
+        retention_days=_int(environ, "DESK_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, minimum=1),
+        customer_key_secret=environ.get("DESK_CUSTOMER_KEY_SECRET", ""),
+        secret_file=Path(environ.get("DESK_SECRET_FILE") or DEFAULT_SECRET_FILE),
+    )
+
+
+def customer_key_secret(settings: Settings) -> bytes:
+    """The HMAC secret for customer keys: DESK_CUSTOMER_KEY_SECRET, else the secret file (made
+    on first use, readable by its owner only). Changing it makes existing keys unmatchable."""
+    if settings.customer_key_secret:
+        return settings.customer_key_secret.encode("utf-8")
+    file = settings.secret_file
+    if not file.exists():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        temp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(temp, file)  # complete or absent, never half-written
+        except FileExistsError:  # another process made it meanwhile
+            pass
+        finally:
+            temp.unlink()
+    secret = file.read_text(encoding="utf-8").strip()
+    if not secret:
+        raise SettingsError(f"{file} is empty: delete it to have a new secret made, or set DESK_CUSTOMER_KEY_SECRET")
+    return secret.encode("utf-8")

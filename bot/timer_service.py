@@ -34,41 +34,20 @@ from typing import Callable
 from urllib.parse import quote
 
 import requests
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, UniqueConstraint, and_, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot import settings
 from bot.codes import RecordStatus
-from bot.database import create_tables, engine_for
-from bot.records import ConsultationStore, UTCDateTime
+from bot.database import engine_for
+from bot.records import ConsultationStore
+from bot.schema import timer_reminders as reminders
 from bot.timers import TRIGGER_INTENT, Due, ReminderKind, due_reminders
 
 # RFC 3986 path characters other than '/', kept unencoded (Teams ids look like '29:1abc…').
 PATH_SAFE = ":@!$&'()*+,;="
 
 log = logging.getLogger("bot.timer_service")
-
-metadata = MetaData()
-
-# One row per reminder ever acted on. status: claimed (being sent), sent, failed (will be retried),
-# rejected (Rasa refused it: 4xx), skipped (superseded / expired / record closed meanwhile).
-reminders = Table(
-    "timer_reminders",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("consultation_id", Integer, nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("conversation_id", Text, nullable=False),
-    Column("deadline_at", UTCDateTime, nullable=False),
-    Column("due_at", UTCDateTime, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("claimed_by", String(64), nullable=False),
-    Column("claimed_at", UTCDateTime, nullable=False),
-    Column("sent_at", UTCDateTime),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("detail", Text, nullable=False, default=""),
-    UniqueConstraint("consultation_id", "kind", name="uq_timer_reminders_consultation_kind"),
-)
 
 DONE_STATUSES = ("sent", "rejected", "skipped")
 
@@ -123,7 +102,7 @@ class TimerService:
         name: str | None = None,
     ) -> None:
         url = database_url or settings.database_url()
-        self.store = ConsultationStore(url)  # creates the records tables if needed
+        self.store = ConsultationStore(url)  # upgrades the database to the newest migration
         self.send = send
         self.warn_before = warn_before
         self.poll_interval = poll_interval
@@ -133,7 +112,6 @@ class TimerService:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._engine = engine_for(url)
         self._stop = threading.Event()
-        create_tables(metadata, self._engine)
 
     # --- one poll ---------------------------------------------------------------------------
     def poll(self) -> list[tuple[int, ReminderKind]]:

@@ -85,8 +85,36 @@ def test_lifecycle_start_update_messages_close(store: ConsultationStore) -> None
 
 def test_get_returns_exactly_the_record_fields_in_order(store: ConsultationStore) -> None:
     record = store.get(store.start("conv-1", "rest"))
-    assert list(record) == [*RECORD_FIELDS, "deadline_at"]
+    assert list(record) == list(RECORD_FIELDS)
     assert datetime.fromisoformat(record["started_at"]).utcoffset() == timedelta(0)
+
+
+def test_the_fields_the_desk_needs_are_stored(store: ConsultationStore) -> None:
+    record_id = store.start("conv-1", "botframework")
+    store.update(
+        record_id,
+        exact_words=["土下座しろ", "ネットに晒すぞ"],
+        staff_present=["係長: 山田（途中から同席）"],
+        apologised_for="待ち時間が長かったこと",
+        answers_given=["規則により返金できません"],
+        answer_count=3,
+        warnings_given="warned",
+        police_called=True,
+        injuries="なし",
+        employee_condition="動悸がする",
+        follow_up_items=["録音を保存する"],
+        employee_department="市民課",
+    )
+    record = store.get(record_id)
+    assert record["exact_words"] == ["土下座しろ", "ネットに晒すぞ"]
+    assert record["staff_present"] == ["係長: 山田（途中から同席）"]
+    assert (record["apologised_for"], record["answers_given"], record["answer_count"]) == (
+        "待ち時間が長かったこと", ["規則により返金できません"], 3)
+    assert (record["warnings_given"], record["police_called"], record["injuries"]) == ("warned", True, "なし")
+    assert (record["employee_condition"], record["follow_up_items"], record["employee_department"]) == (
+        "動悸がする", ["録音を保存する"], "市民課")
+    store.update(record_id, exact_words=None, police_called=None)
+    assert store.get(record_id)["exact_words"] == [] and store.get(record_id)["police_called"] is None
 
 
 def test_codes_may_be_passed_as_members_and_lists_are_sets(store: ConsultationStore) -> None:
@@ -123,6 +151,11 @@ def test_unknown_field_raises_and_stores_nothing(store: ConsultationStore) -> No
         ("elapsed_minutes", True),
         ("demand", 42),
         ("deadline_at", datetime(2025, 4, 1, 9, 0)),
+        ("exact_words", "土下座しろ"),
+        ("staff_present", [{"role": "係長"}]),
+        ("answer_count", -1),
+        ("police_called", "yes"),
+        ("employee_department", 3),
     ],
 )
 def test_invalid_value_raises_naming_the_field_and_stores_nothing(

@@ -17,26 +17,14 @@ from functools import lru_cache
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
-from sqlalchemy import JSON, Column, MetaData, String, Table, Text as SqlText, and_, insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot import settings
-from bot.database import create_tables, engine_for
-from bot.records import UTCDateTime
+from bot.database import engine_for, upgrade_to_head
+from bot.schema import conversation_references
 
 logger = logging.getLogger(__name__)
-
-metadata = MetaData()
-
-# One row per (channel, sender id): the latest place the sender wrote from.
-conversation_references = Table(
-    "conversation_references",
-    metadata,
-    Column("channel", String(16), primary_key=True),
-    Column("sender_id", SqlText, primary_key=True),
-    Column("reference", JSON, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-)
 
 
 class ReferenceStore:
@@ -48,7 +36,7 @@ class ReferenceStore:
 
     def _ready(self) -> None:
         if not self._created:
-            create_tables(metadata, self._engine)
+            upgrade_to_head(self._engine)
             self._created = True
 
     def save(self, channel: Text, sender_id: Text, reference: Dict[Text, Any]) -> None:

@@ -83,9 +83,9 @@ def _guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namesp
     return 2
 
 
-def _open_store() -> ConsultationStore:
+def _open_store(args: argparse.Namespace) -> ConsultationStore:
     try:
-        return ConsultationStore()
+        return ConsultationStore(args.settings.database_url)
     except OSError as error:  # the folder for the SQLite file could not be created
         raise CommandError("データベースを使えません", f"database unavailable: {error}") from None
 
@@ -105,7 +105,7 @@ def _actor(args: argparse.Namespace) -> str:
 
 def _list(args: argparse.Namespace) -> int:
     status = _status(args.status)
-    store = _open_store()
+    store = _open_store(args)
     try:
         records = store.list(status=status, limit=args.limit)
         store.audit(_actor(args), "records.list", detail=f"status={status or 'all'} limit={args.limit} count={len(records)}")
@@ -119,7 +119,7 @@ def _export(args: argparse.Namespace) -> int:
     if args.format not in FORMATS:
         raise CommandError("--format は json か csv です", f"--format must be json or csv, not {args.format!r}")
     status = _status(args.status)
-    store = _open_store()
+    store = _open_store(args)
     try:
         records = store.list(status=status, limit=None)
         if args.masked:
