@@ -318,3 +318,16 @@ class RehearsalGrade(Coded):
     B = ("B", "おおむねできています")
     C = ("C", "もう一歩です")
     D = ("D", "もう一度練習しましょう")
+
+
+class NextStep(Coded):
+    """What to do next, as a trainee answers it in a case study (事例検討)."""
+
+    SINCERE_FIX = ("sincere_fix", "誠実に対応し、原因を改める")
+    POLITE_REFUSAL = ("polite_refusal", "丁寧に断り、理由を説明する")
+    STOP_AND_END = ("stop_and_end", "やめるよう求め、続けば対応を終える（上司・窓口に報告）")
+    POLICE = ("police", "安全を確保し、警察に通報・相談する")
+
+
+# The form that runs the rehearsal mode; while it is active, nothing is a consultation.
+REHEARSAL_FORM = "rehearsal_form"
