@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.services import consultation_store
 from actions.timers import deadline_fields, is_external
-from bot.codes import SourceChannel
+from bot.codes import REHEARSAL_FORM, REHEARSAL_INTENT, SourceChannel
 from bot.conversation import record_fields, slot_changes_from_message
 
 # Messages with these intents open a consultation record; small talk before one does not.
@@ -56,6 +56,9 @@ class ValidateSlotMappings(ValidationAction):
         message = tracker.latest_message or {}
         if is_external(message):
             return []  # a timer reminder (bot/timer_service.py): no facts, no record, no message
+        intent_name = (message.get("intent") or {}).get("name")
+        if tracker.active_loop_name == REHEARSAL_FORM or intent_name == REHEARSAL_INTENT:
+            return []  # the rehearsal mode: a trainee's practice is not a consultation
         text = message.get("text") or ""
         intent = (message.get("intent") or {}).get("name")
         changes = slot_changes_from_message(tracker.slots, text, intent, message.get("entities") or [], now)

@@ -1,10 +1,10 @@
-"""Command line: `python -m bot assess` and `python -m bot records …`."""
+"""Command line: `python -m bot assess`, `python -m bot records …` and `python -m bot training …`."""
 from __future__ import annotations
 
 import argparse
 import sys
 
-from bot.commands import assess, records
+from bot.commands import assess, records, training
 from bot.settings import SettingsError, load_settings
 
 
@@ -13,6 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     subcommands = parser.add_subparsers(dest="command", required=True)
     assess.register(subcommands)
     records.register(subcommands)
+    training.register(subcommands)
     args = parser.parse_args(argv)
     try:
         args.settings = load_settings()

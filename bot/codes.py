@@ -331,3 +331,4 @@ class NextStep(Coded):
 
 # The form that runs the rehearsal mode; while it is active, nothing is a consultation.
 REHEARSAL_FORM = "rehearsal_form"
+REHEARSAL_INTENT = "rehearsal_start"

@@ -282,4 +282,4 @@ def check_phrases(scenarios: dict[str, Scenario], known_codes: set[str]) -> None
     for scenario in scenarios.values():
         for item in scenario.checklist:
             if item.phrase not in known_codes:
-                raise ScenarioError(f"{scenario.file}:{item.line}: checklist item '{item.id}': phrase '{item.phrase}' is not in the phrase library")
+                raise ScenarioError(f"{scenario.file}:{item.line}: checklist item '{item.id}': phrase '{item.phrase}' is not in the phrase library (or needs a placeholder)")
