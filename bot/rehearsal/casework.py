@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.assessment import Assessment, Facts, FactsError, assess
 from bot.codes import HarassmentType, NextStep, Verdict
-from bot.rehearsal.scenarios import CASE_VERDICTS, Case, ScenarioError, _Reader
+from bot.rehearsal.scenarios import CASE_VERDICTS, Case, ScenarioError, _Reader, facts_path
 
 NO_TYPE = "none"  # the trainee's answer "no harassment type"
 NEXT_STEP_FOR: dict[Verdict, NextStep] = {
@@ -107,7 +107,7 @@ def parse_drills(text: str, file: str) -> tuple[DrillCase, ...]:
         try:
             facts = Facts.from_dict(entry["facts"])
         except FactsError as error:
-            raise reader.error((*path, "facts", error.field), f"facts: {error.field}: {error.message_en}") from None
+            raise reader.error(facts_path((*path, "facts"), error.field), f"facts: {error.field}: {error.message_en}") from None
         if assess(facts).verdict not in CASE_VERDICTS:
             raise reader.error((*path, "facts"), f"the facts give '{assess(facts).verdict.value}'; "
                                "a drill case needs a clear verdict (add the facts that decide it)")

@@ -207,12 +207,18 @@ def _item(reader: _Reader, path: tuple, value: Any, seen: set[str]) -> Checklist
     )
 
 
+def facts_path(path: tuple, field: str) -> tuple:
+    """Where a FactsError's field ("behaviors[0]") is, under the facts at `path`."""
+    name, _, index = field.partition("[")
+    return (*path, name, int(index.rstrip("]"))) if index.rstrip("]").isdigit() else (*path, name)
+
+
 def _case(reader: _Reader, path: tuple, value: Any, limit: int) -> Case:
     data = reader.mapping(path, value, _CASE_KEYS, ("text", "facts"))
     try:
         facts = Facts.from_dict(data["facts"])
     except FactsError as error:
-        raise reader.error((*path, "facts", error.field), f"case.facts: {error.field}: {error.message_en}") from None
+        raise reader.error(facts_path((*path, "facts"), error.field), f"case.facts: {error.field}: {error.message_en}") from None
     verdict = assess(facts, limit).verdict
     if verdict not in CASE_VERDICTS:
         raise reader.error(
