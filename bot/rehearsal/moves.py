@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.codes import Move
-from bot.rehearsal.move_patterns import RULES, SUPPRESSES, MoveRule
+from bot.rehearsal.move_patterns import RULES, SUPPRESSES
 from bot.rehearsal.tokens import normalise_text, normalized_forms
 
 GAP = "…"
@@ -21,46 +21,53 @@ CLAUSE_ENDS = frozenset({"、", "。", ",", ".", "?", "!"})
 
 
 @dataclass(frozen=True)
+class Reply:
+    """A reply as the patterns see it: its text, its normalised forms, and where each form is."""
+
+    text: str
+    forms: tuple[str, ...]
+    positions: dict[str, list[int]]
+
+    @classmethod
+    def read(cls, text: str) -> "Reply":
+        normal = normalise_text(text)
+        forms = normalized_forms(normal)
+        positions: dict[str, list[int]] = {}
+        for index, form in enumerate(forms):
+            positions.setdefault(form, []).append(index)
+        return cls(normal, forms, positions)
+
+
+@dataclass(frozen=True)
 class Pattern:
     source: str
     regex: re.Pattern[str] | None = None
     segments: tuple[tuple[str, ...], ...] = ()
 
-    def match_end(self, text: str, forms: tuple[str, ...]) -> int | None:
+    def match_end(self, reply: Reply) -> int | None:
         """The token index after the match (for the negation check), or None; a regex match ends at -1."""
         if self.regex is not None:
-            return -1 if self.regex.search(text) else None
-        return _match_segments(forms, self.segments, 0, None)
+            return -1 if self.regex.search(reply.text) else None
+        return _match_segments(reply, self.segments, 0, None)
 
 
-def _find(forms: tuple[str, ...], segment: tuple[str, ...], start: int, stop: int) -> int | None:
-    size = len(segment)
-    for index in range(start, min(stop, len(forms) - size) + 1):
-        if forms[index:index + size] == segment:
-            return index
-    return None
-
-
-def _match_segments(
-    forms: tuple[str, ...], segments: tuple[tuple[str, ...], ...], start: int, gap_limit: int | None
-) -> int | None:
+def _match_segments(reply: Reply, segments: tuple[tuple[str, ...], ...], start: int, gap_limit: int | None) -> int | None:
     first, rest = segments[0], segments[1:]
-    stop = len(forms) if gap_limit is None else start + gap_limit
-    position = _find(forms, first, start, stop)
-    while position is not None:
+    stop = len(reply.forms) if gap_limit is None else start + gap_limit
+    for position in reply.positions.get(first[0], ()):
+        if position < start or position > stop:
+            continue
         end = position + len(first)
+        if reply.forms[position:end] != first:
+            continue
         if not rest:
             return end
-        found = _match_segments(forms, rest, end, MAX_GAP_TOKENS)
+        found = _match_segments(reply, rest, end, MAX_GAP_TOKENS)
         if found is not None:
             return found
-        if gap_limit is not None:
-            return None
-        position = _find(forms, first, position + 1, stop)
     return None
 
 
-@lru_cache(maxsize=None)
 def compile_pattern(source: str) -> Pattern:
     if source.startswith("re:"):
         return Pattern(source, regex=re.compile(source[3:]))
@@ -70,15 +77,27 @@ def compile_pattern(source: str) -> Pattern:
     return Pattern(source, segments=segments)
 
 
-def _matches(patterns: tuple[str, ...], text: str, forms: tuple[str, ...], negatable: bool = False) -> bool:
-    for source in patterns:
-        end = compile_pattern(source).match_end(text, forms)
-        if end is None:
-            continue
-        if negatable and end >= 0 and _negated(forms[end:end + NEGATION_WINDOW]):
-            continue
-        return True
-    return False
+class PatternGroup:
+    """Patterns compiled once and indexed by their first form, so a reply tries only those
+    whose first form it contains."""
+
+    def __init__(self, sources: tuple[str, ...]) -> None:
+        patterns = [compile_pattern(source) for source in sources]
+        self.regexes = [p for p in patterns if p.regex is not None]
+        self.by_first: dict[str, list[Pattern]] = {}
+        for pattern in patterns:
+            if pattern.regex is None:
+                self.by_first.setdefault(pattern.segments[0][0], []).append(pattern)
+
+    def matches(self, reply: Reply, negatable: bool = False) -> bool:
+        if any(p.regex.search(reply.text) for p in self.regexes):
+            return True
+        for form in reply.positions:
+            for pattern in self.by_first.get(form, ()):
+                end = pattern.match_end(reply)
+                if end is not None and not (negatable and _negated(reply.forms[end:end + NEGATION_WINDOW])):
+                    return True
+        return False
 
 
 def _negated(following: tuple[str, ...]) -> bool:
@@ -90,19 +109,35 @@ def _negated(following: tuple[str, ...]) -> bool:
     return False
 
 
-def _fires(rule: MoveRule, text: str, forms: tuple[str, ...]) -> bool:
-    return (
-        _matches(rule.any, text, forms, rule.negatable)
-        and all(_matches(group, text, forms) for group in rule.also)
-        and not _matches(rule.unless, text, forms)
+@dataclass(frozen=True)
+class CompiledRule:
+    move: Move
+    any: PatternGroup
+    also: tuple[PatternGroup, ...]
+    unless: PatternGroup
+    negatable: bool
+
+    def fires(self, reply: Reply) -> bool:
+        return (
+            self.any.matches(reply, self.negatable)
+            and all(group.matches(reply) for group in self.also)
+            and not self.unless.matches(reply)
+        )
+
+
+@lru_cache(maxsize=1)
+def compiled_rules() -> tuple[CompiledRule, ...]:
+    return tuple(
+        CompiledRule(rule.move, PatternGroup(rule.any), tuple(PatternGroup(g) for g in rule.also),
+                     PatternGroup(rule.unless), rule.negatable)
+        for rule in RULES
     )
 
 
 def classify(text: str) -> tuple[Move, ...]:
     """The moves of one trainee reply (possibly none)."""
-    normal = normalise_text(text)
-    forms = normalized_forms(normal)
-    found = {rule.move for rule in RULES if _fires(rule, normal, forms)}
+    reply = Reply.read(text)
+    found = {rule.move for rule in compiled_rules() if rule.fires(reply)}
     for move, redundant in SUPPRESSES.items():
         if move in found:
             found -= redundant
