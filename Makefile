@@ -1,4 +1,5 @@
-# make run   — set up (virtualenv, install, train if needed) and start the bot on localhost
+# make run   — set up (virtualenv, install, train if needed), migrate the database, start the bot on localhost
+# make desk-admin — create the consultation desk's first admin (python -m bot.desk create-admin)
 # make test  — the whole test suite (installs and trains first when needed)
 # make bench — stock Rasa + GiNZA vs. config.yml: trains into bench/work/, serves both on 127.0.0.1,
 #              writes bench/results.md, results.json, latency.png (not part of make test; ~10-20 min)
@@ -11,11 +12,15 @@ MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/nul
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run shell test install chromium fonts train validate test-stories test-unit bench clean
+.PHONY: run shell test install chromium fonts desk-admin train validate test-stories test-unit bench clean
 
 run: install $(MODEL)
 	$(BIN)/alembic upgrade head
 	@scripts/run.sh server
+
+# The consultation desk's first admin (asks for the password): make desk-admin DESK_ADMIN=yamada
+desk-admin: install
+	$(BIN)/python -m bot.desk create-admin --username $(or $(DESK_ADMIN),admin)
 
 shell: install $(MODEL)
 	@scripts/run.sh shell

@@ -332,3 +332,48 @@ class NextStep(Coded):
 # The form that runs the rehearsal mode; while it is active, nothing is a consultation.
 REHEARSAL_FORM = "rehearsal_form"
 REHEARSAL_INTENT = "rehearsal_start"
+
+
+class DeskRole(Coded):
+    """Who signs in to the consultation desk's web app (bot/desk)."""
+
+    DESK = ("desk", "相談窓口担当")
+    SUPERVISOR = ("supervisor", "所属長（自部署のみ）")
+    ADMIN = ("admin", "管理者")
+    TRAINER = ("trainer", "研修担当")
+
+
+class DeskAction(Coded):
+    """What the desk did about a consultation (marked on its record)."""
+
+    SUPERVISOR_INFORMED = ("supervisor_informed", "所属長に報告した")
+    POLICE_CONSULTED = ("police_consulted", "警察に相談した")
+    LAWYER_CONSULTED = ("lawyer_consulted", "弁護士に相談した")
+    BAN_NOTICE = ("ban_notice", "出入禁止を通知した")
+
+
+class FollowUpState(Coded):
+    """Where the desk's follow-up of a record stands (derived; bot/desk_rules.py)."""
+
+    UNASSIGNED = ("unassigned", "担当未定")
+    ASSIGNED = ("assigned", "担当あり")
+    OVERDUE = ("overdue", "期限切れ")
+    DONE = ("done", "終了")
+
+
+class AlertReason(Coded):
+    """Why a consultation reached the desk at once, most urgent first."""
+
+    DANGER = ("danger", "身の危険")
+    CRIMINAL = ("criminal", "犯罪の可能性")
+    HARASSMENT = ("harassment", "カスタマーハラスメント")
+
+
+class DeliveryStatus(Coded):
+    """An alert e-mail in the outbox."""
+
+    PENDING = ("pending", "送信待ち")
+    CLAIMED = ("claimed", "送信中")
+    SENT = ("sent", "送信済み")
+    FAILED = ("failed", "失敗（再送します）")
+    GAVE_UP = ("gave_up", "失敗（再送を中止）")

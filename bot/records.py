@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot import settings
 from bot.database import engine_for, upgrade_to_head
-from bot.schema import AuditEntry, Consultation, Message
+from bot.desk_rules import alert_reason
+from bot.schema import Alert, AuditEntry, Consultation, Message
 from bot.codes import (
     Behavior,
     Coded,
@@ -47,6 +48,9 @@ UPDATABLE_FIELDS: frozenset[str] = frozenset(
     {*_CODE_FIELDS, *_CODE_LIST_FIELDS, *_TEXT_LIST_FIELDS, *_BOOL_FIELDS, *_TEXT_FIELDS, *_COUNT_FIELDS}
     | {"deadline_at"}
 )
+
+
+ALERT_FIELDS = ("verdict", "behaviors", "escalations", "police_called")
 
 
 class UnknownField(ValueError):
@@ -110,7 +114,8 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _as_dict(row: Consultation) -> dict:
+def as_dict(row: Consultation) -> dict:
+    """A record row as get() returns it (its messages must be loaded or loadable)."""
     record: dict[str, Any] = {}
     for name in RECORD_FIELDS:
         value = getattr(row, name)
@@ -193,6 +198,14 @@ class ConsultationStore:
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = _now()
+            self._raise_alert(s, row)
+
+    @staticmethod
+    def _raise_alert(s: Session, row: Consultation) -> None:
+        """An urgent record reaches the desk in the same transaction that made it urgent (once)."""
+        reason = alert_reason({name: getattr(row, name) for name in ALERT_FIELDS})
+        if reason is not None and s.execute(select(Alert.id).where(Alert.consultation_id == row.id)).first() is None:
+            s.add(Alert(consultation_id=row.id, reason=reason.value, created_at=row.updated_at))
 
     def add_message(self, record_id: int, text: str, sent_at: datetime | None = None) -> None:
         """Append one of the employee's messages (kept ordered by sent_at, then arrival)."""
@@ -218,7 +231,7 @@ class ConsultationStore:
     def get(self, record_id: int) -> dict:
         """RECORD_FIELDS; datetimes as ISO 8601 strings in UTC."""
         with self._session() as s, s.begin():
-            return _as_dict(self._record(s, record_id))
+            return as_dict(self._record(s, record_id))
 
     def latest_open(self, conversation_id: str) -> int | None:
         """The most recently started open record of a conversation, if any."""
@@ -248,7 +261,7 @@ class ConsultationStore:
             except ValueError as error:
                 raise ValueError(f"status: {error}") from None
         with self._session() as s, s.begin():
-            return [_as_dict(row) for row in s.execute(query).scalars()]
+            return [as_dict(row) for row in s.execute(query).scalars()]
 
     def open_deadlines(self) -> list[tuple[int, str, datetime]]:
         """(id, conversation_id, deadline_at) of open records that have a deadline, soonest first."""

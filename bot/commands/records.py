@@ -5,9 +5,6 @@ DATABASE_URL selects the database. Errors exit with 2 and one line on stderr.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import os
 import sys
 import tempfile
@@ -15,11 +12,11 @@ import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.codes import RecordStatus, SituationChannel, Verdict
+from bot.exports import masked, render_csv, render_json
 from bot.privacy import mask_personal_data
 from bot.records import RECORD_FIELDS, ConsultationStore
 
@@ -123,8 +120,9 @@ def _export(args: argparse.Namespace) -> int:
     try:
         records = store.list(status=status, limit=None)
         if args.masked:
-            records = [_masked(record) for record in records]
-        data = _render_json(records) if args.format == "json" else _render_csv(records)
+            records = [masked(record) for record in records]
+        render = render_json if args.format == "json" else render_csv
+        data = render(records, RECORD_FIELDS)
         detail = (
             f"format={args.format} out={args.out or '-'} count={len(records)} "
             f"status={status or 'all'} masked={'yes' if args.masked else 'no'}"
@@ -155,41 +153,6 @@ def _write_atomically(out: Path, data: bytes, before_rename: Callable[[], None])
     finally:
         if temp is not None:
             temp.unlink(missing_ok=True)
-
-
-def _masked(record: dict) -> dict:
-    masked = dict(record)
-    for name in ("demand", "notes"):
-        if masked[name] is not None:
-            masked[name] = mask_personal_data(masked[name])
-    masked["messages"] = [{**m, "text": mask_personal_data(m["text"])} for m in record["messages"]]
-    return masked
-
-
-def _render_json(records: list[dict]) -> bytes:
-    rows = [{name: record[name] for name in RECORD_FIELDS} for record in records]
-    return (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-def _cell(name: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if name == "messages":
-        return "\n".join(f"{m['sent_at']} {m['text']}" for m in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "|".join(value)
-    return str(value)
-
-
-def _render_csv(records: list[dict]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(RECORD_FIELDS)
-    for record in records:
-        writer.writerow([_cell(name, record[name]) for name in RECORD_FIELDS])
-    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
 
 
 def _width(text: str) -> int:
