@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.commands.records import FORMATS, CommandError, _guarded, _positive, _width, _write_atomically
+from bot.exports import neutralise, render_json
 from bot.training_records import KINDS, TRAINING_FIELDS, TrainingStore
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 KIND_LABELS = {"roleplay": "ロールプレイ", "case_study": "事例検討", "drill": "ドリル"}
 
 
@@ -68,12 +68,11 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def neutralised(value: Any) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+def _cell(value: Any) -> str:
+    """A CSV cell (the score sheet as JSON), shown by a spreadsheet as text, never run as a formula."""
     if value is None:
         return ""
-    text = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return neutralise(json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value))
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -81,13 +80,13 @@ def _export(args: argparse.Namespace) -> int:
         raise CommandError("--format は json か csv です", f"--format must be json or csv, not {args.format!r}")
     records = _records(args, None)
     if args.format == "json":
-        data = (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        data = render_json(records, TRAINING_FIELDS)
     else:
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer)
         writer.writerow(TRAINING_FIELDS)
         for record in records:
-            writer.writerow([neutralised(record[name]) for name in TRAINING_FIELDS])
+            writer.writerow([_cell(record[name]) for name in TRAINING_FIELDS])
         data = buffer.getvalue().encode("utf-8-sig")
     if args.out is None:
         sys.stdout.buffer.write(data)
