@@ -67,13 +67,14 @@ def servers(tmp_path_factory):
     folder = tmp_path_factory.mktemp("rehearsal_servers")
     database_url = f"sqlite:///{folder / 'records.db'}"
     actions_port, rasa_port = free_port(), free_port()
-    endpoints = folder / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        "tracker_store:\n  type: bot.rasa.tracker_store.SlotHandoverSQLTrackerStore\n"
-        f'  dialect: "sqlite"\n  db: "{folder / "tracker.db"}"\n',
-        encoding="utf-8",
-    )
+    endpoints, shell_endpoints = folder / "endpoints.yml", folder / "shell-endpoints.yml"
+    for path, tracker_db in ((endpoints, "tracker.db"), (shell_endpoints, "shell-tracker.db")):
+        path.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+            "tracker_store:\n  type: bot.rasa.tracker_store.SlotHandoverSQLTrackerStore\n"
+            f'  dialect: "sqlite"\n  db: "{folder / tracker_db}"\n',
+            encoding="utf-8",
+        )
     env = {**os.environ, "DATABASE_URL": database_url, "SANIC_HOST": "127.0.0.1"}
     env.pop("REST_CHANNEL_TOKEN", None)
     actions_log = folder / "actions.log"
@@ -90,7 +91,7 @@ def servers(tmp_path_factory):
     try:
         wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions, actions_log)
         wait_until_up(f"http://127.0.0.1:{rasa_port}/", rasa, rasa_log)
-        yield {"rasa": f"http://127.0.0.1:{rasa_port}", "database_url": database_url, "endpoints": endpoints,
+        yield {"rasa": f"http://127.0.0.1:{rasa_port}", "database_url": database_url, "shell_endpoints": shell_endpoints,
                "env": env, "folder": folder}
     finally:
         stop(rasa)
@@ -233,8 +234,9 @@ class Terminal:
 
 
 def test_a_trainee_finishes_a_scenario_in_rasa_shell(servers):
-    terminal = Terminal([str(BIN / "rasa"), "shell", "--model", str(MODEL), "--endpoints", str(servers["endpoints"])],
-                        servers["env"])
+    command = [str(BIN / "rasa"), "shell", "--model", str(MODEL), "--endpoints", str(servers["shell_endpoints"]),
+               "--port", str(free_port())]
+    terminal = Terminal(command, servers["env"])
     try:
         terminal.read_until(r"Your input ->", timeout=STARTUP_SECONDS)
         terminal.type("研修モード")
