@@ -1,10 +1,11 @@
-"""Command line: `python -m bot assess`, `python -m bot records …` and `python -m bot training …`."""
+"""Command line: `python -m bot assess`, `python -m bot phrases`, `python -m bot records …` and
+`python -m bot training …`."""
 from __future__ import annotations
 
 import argparse
 import sys
 
-from bot.commands import assess, records, training
+from bot.commands import assess, phrases, records, training
 from bot.settings import SettingsError, load_settings
 
 
@@ -12,6 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="カスハラ相談アシスタントのコマンド")
     subcommands = parser.add_subparsers(dest="command", required=True)
     assess.register(subcommands)
+    phrases.register(subcommands)
     records.register(subcommands)
     training.register(subcommands)
     args = parser.parse_args(argv)

@@ -91,6 +91,12 @@ class SituationChannel(Coded):
     LETTER = ("letter", "手紙・文書")
 
 
+# Written exchanges: no physical safety advice, no time box, answered later by the organisation.
+REMOTE_CHANNELS: frozenset[SituationChannel] = frozenset(
+    {SituationChannel.EMAIL, SituationChannel.SNS, SituationChannel.LETTER}
+)
+
+
 class Verdict(Coded):
     LEGITIMATE = ("legitimate", "正当なクレーム")
     UNREASONABLE_REQUEST = ("unreasonable_request", "応じられない要求（カスハラではない）")

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from bot.assessment import REMOTE_CHANNELS, Assessment, Facts, legal_notes
+from bot.advice import legal_notes
+from bot.assessment import Assessment, Facts
 from bot.codes import (
     DETAILS_INTENT,
     HANDOVER_INTENT,
+    REMOTE_CHANNELS,
     Behavior,
     DemandBasis,
     DepartureStep,
@@ -191,47 +193,6 @@ _VERDICT_LINES: dict[Verdict, str] = {
     Verdict.HARASSMENT: "判断の目安：カスタマーハラスメントにあたります。",
     Verdict.CRIMINAL: "判断の目安：犯罪のおそれがあります。",
 }
-# The phrase to offer with the judgement, for the first matching condition.
-_WARNING_SITUATIONS: dict[WarningLevel, Situation] = {
-    WarningLevel.ASKED_TO_STOP: Situation.ASK_TO_STOP,
-    WarningLevel.WARNED: Situation.WARNING,
-    WarningLevel.TOLD_RESPONSE_ENDS: Situation.RESPONSE_ENDS,
-}
-_DEPARTURE_SITUATIONS: dict[DepartureStep, Situation] = {
-    DepartureStep.ASKED_TO_STOP: Situation.ASK_TO_STOP,
-    DepartureStep.ORDERED_TO_LEAVE: Situation.ORDER_TO_LEAVE,
-    DepartureStep.FINAL_WARNING: Situation.FINAL_WARNING,
-}
-
-
-def _situation_now(assessment: Assessment, channel: SituationChannel | None, ongoing: bool) -> Situation | None:
-    """What the employee most likely needs words for right now."""
-    if not ongoing or channel in REMOTE_CHANNELS:
-        return None
-    routes = assessment.routes
-    if Route.EMERGENCY in routes:
-        return None
-    if Route.PROTECT_LIFE in routes:
-        return Situation.SELF_HARM
-    if assessment.next_departure_step in _DEPARTURE_SITUATIONS:
-        return _DEPARTURE_SITUATIONS[assessment.next_departure_step]
-    if assessment.next_warning is not None:
-        return _WARNING_SITUATIONS[assessment.next_warning]
-    if Route.VULNERABLE_CALLER in routes:
-        return Situation.GENTLE_CLOSE
-    if assessment.over_time_limit:
-        if assessment.verdict is Verdict.HARASSMENT:
-            return Situation.END_CALL if channel == SituationChannel.PHONE else Situation.RESPONSE_ENDS
-        return Situation.CLOSE_OVERLONG
-    if Route.REASONABLE_ACCOMMODATION in routes:
-        return Situation.REASONABLE_ACCOMMODATION
-    if Route.OPINION in routes:
-        return Situation.OPINION_THANKS
-    if assessment.demand_basis is DemandBasis.OUR_FAULT:
-        return Situation.CLEAR_APOLOGY
-    return None
-
-
 def judgement(
     assessment: Assessment,
     channel: SituationChannel | None = None,
@@ -244,12 +205,15 @@ def judgement(
         first = "判断の目安：いまは、相手の命を守ることを優先します。"
     lines = [first, "いますること："]
     lines += [f"{_CIRCLED[number]}{step.removesuffix('。')}" for number, step in enumerate(assessment.now)]
-    situation = _situation_now(assessment, channel, ongoing)
-    if situation is not None:
-        lines.append("言い方：" + _library(phrases).text(situation, channel))
+    if assessment.situation is not None:
+        lines.append("言い方：" + _library(phrases).text(assessment.situation, channel))
+    if assessment.verdict is Verdict.CRIMINAL and assessment.legal_risks:
+        labels = "、".join(risk.label for risk in assessment.legal_risks)
+        lines.append(f"犯罪の可能性：{labels}（成立するかは警察が判断します）")
     if assessment.verdict in (Verdict.HARASSMENT, Verdict.CRIMINAL):
         lines.append("あなたが悪いわけではありません。")
-    buttons = (DETAILS_BUTTON, HANDOVER_BUTTON, *NEXT_STEP_BUTTONS[1:]) if ongoing else (DETAILS_BUTTON, *NEXT_STEP_BUTTONS[1:])
+    handover = (HANDOVER_BUTTON,) if ongoing else ()
+    buttons = (DETAILS_BUTTON, *handover, *NEXT_STEP_BUTTONS[1:])
     return Reply("\n".join(lines), buttons)
 
 
@@ -391,6 +355,9 @@ _HANDOVER_ASKS: tuple[tuple[Route, str], ...] = (
 )
 
 
+_DEMAND_CHARS = 20  # the record keeps the exact words; the hand-over only needs the gist
+
+
 def handover_summary(facts: Facts, assessment: Assessment, record: Mapping[str, Any]) -> str:
     """A short text for the supervisor (二次対応), to forward in one tap; no customer details."""
     channel = facts.channel.label if facts.channel else "場所不明"
@@ -403,7 +370,7 @@ def handover_summary(facts: Facts, assessment: Assessment, record: Mapping[str, 
     if wanted:
         demand_line = f"・要求：{wanted}"
     elif demand:
-        demand_line = "・要求：" + (demand if len(demand) <= 30 else demand[:30] + "…")
+        demand_line = "・要求：" + (demand if len(demand) <= _DEMAND_CHARS else demand[:_DEMAND_CHARS] + "…")
     else:
         demand_line = "・要求：未確認"
     lines = [f"【二次対応のお願い】相談記録{number}{department}", f"・{channel}／{when}{minutes}", demand_line]

@@ -47,6 +47,7 @@ _PATTERNS: tuple[tuple[re.Pattern, str], ...] = (
 # A phrase ending like a verb or adjective, or in a particle, is not a noun phrase to say back.
 _NOT_NOUN_END = re.compile(r"[をにがはでともへやかよねぞわるただいうくすつぬむけせてれろめえ]$")
 _PARTICLE = re.compile(r"[をにがはでへと]")
+_PUNCTUATION = re.compile(r"[、。,.!！]")
 _OBJECT_THEN_ACTION = re.compile(r"^([^を]+)を([\u4e00-\u9fff]+)$")  # 通知を訂正 → 通知の訂正
 
 
@@ -85,6 +86,6 @@ def paraphrase(demand: str) -> str | None:
     noun = _noun(core)
     if noun:
         noun = _OBJECT_THEN_ACTION.sub(r"\1の\2", noun)
-    if not noun or _PARTICLE.search(noun) or len(noun) > MAX_CHARS or _NOT_NOUN_END.search(noun) or re.search(r"[、。,.!！]", noun):
+    if not noun or len(noun) > MAX_CHARS or _PARTICLE.search(noun) or _NOT_NOUN_END.search(noun) or _PUNCTUATION.search(noun):
         return None
     return noun

@@ -64,7 +64,9 @@ class PhraseLibrary:
         own = [p for p in candidates if channel is not None and channel in p.channels]
         return tuple(own + [p for p in candidates if not p.channels])
 
-    def texts(self, situation: Situation | str, channel: SituationChannel | None = None, **values: str) -> tuple[str, ...]:
+    def texts(
+        self, situation: Situation | str, channel: SituationChannel | None = None, **values: str
+    ) -> tuple[str, ...]:
         """Every usable phrase for the situation, filled in; phrases needing a value not given are left out."""
         given = {name for name, value in values.items() if value}
         return tuple(p.render(**values) for p in self.for_situation(situation, channel) if p.fields <= given)
@@ -88,7 +90,9 @@ def _scalar(file: str, node: yaml.Node, what: str) -> str:
     return node.value.strip()
 
 
-def _mapping(file: str, node: yaml.Node, what: str, allowed: set[str] | None = None) -> list[tuple[str, yaml.Node, yaml.Node]]:
+def _mapping(
+    file: str, node: yaml.Node, what: str, allowed: set[str] | None = None
+) -> list[tuple[str, yaml.Node, yaml.Node]]:
     if not isinstance(node, yaml.MappingNode):
         raise _error(file, node, f"{what} must be a mapping")
     entries = []
@@ -139,11 +143,12 @@ def _phrase(file: str, node: yaml.Node, situation: str, stage: Stage) -> Phrase:
         names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
     except ValueError as error:
         raise _error(file, text_node, f"text: {error} (write {{{{ and }}}} for braces)") from None
-    allowed = FIELDS.get(Situation(situation), frozenset()) if situation in Situation._value2member_map_ else frozenset()
+    allowed = next((fields for known, fields in FIELDS.items() if known.value == situation), frozenset())
     unknown = names - allowed
     if unknown:
         known = ", ".join(sorted(allowed)) or "none"
-        raise _error(file, text_node, f"unknown placeholder {{{sorted(unknown)[0]}}} in '{situation}' (allowed: {known})")
+        first = sorted(unknown)[0]
+        raise _error(file, text_node, f"unknown placeholder {{{first}}} in '{situation}' (allowed: {known})")
     channels = _channels(file, entries["channels"][1]) if "channels" in entries else frozenset()
     return Phrase(code=code, situation=situation, stage=stage, text=text, channels=channels,
                   line=node.start_mark.line + 1)
@@ -179,7 +184,8 @@ def parse_phrases(text: str, file: str = "phrases.yml") -> PhraseLibrary:
         for item in items.value:
             phrase = _phrase(file, item, situation, stage)
             if phrase.code in codes:
-                raise _error(file, item, f"phrase code '{phrase.code}' is used twice (first on line {codes[phrase.code]})")
+                first = codes[phrase.code]
+                raise _error(file, item, f"phrase code '{phrase.code}' is used twice (first on line {first})")
             codes[phrase.code] = phrase.line
             phrases.append(phrase)
     for situation in Situation:

@@ -40,6 +40,10 @@ DEFAULT_DESK_PORT = 5007
 DEFAULT_RETENTION_DAYS = 1095
 
 
+# Public emergency numbers: the same everywhere, so never an organisation's contact.
+FIXED_NUMBERS = frozenset({Escalation.POLICE_110, Escalation.AMBULANCE_119, Escalation.POLICE_9110})
+
+
 class SettingsError(ValueError):
     """The settings file is missing a value or has one of the wrong kind."""
 
@@ -77,6 +81,10 @@ def parse_organization(raw: dict) -> OrganizationSettings:
             escalation = Escalation.parse(code)
         except ValueError as error:
             raise SettingsError(f"organization.yml: contacts: {error}") from None
+        if escalation in FIXED_NUMBERS:
+            raise SettingsError(
+                f"organization.yml: contacts.{code}: 110, 119 and #9110 are fixed numbers, not settings"
+            )
         if not isinstance(entry, dict) or not entry.get("name"):
             raise SettingsError(f"organization.yml: contacts.{code}.name is required")
         contacts[escalation] = Contact(
@@ -98,10 +106,17 @@ def load_organization(path: str | None = None) -> OrganizationSettings:
     return parse_organization(raw)
 
 
+def phrases_file() -> Path:
+    return Path(os.environ.get("PHRASES_FILE") or DEFAULT_PHRASES_FILE)
+
+
 @lru_cache(maxsize=4)
 def load_phrases(path: str | None = None) -> PhraseLibrary:
-    """The phrase library (PHRASES_FILE, else phrases.yml), checked once per path; PhraseFileError names file and line."""
-    return read_phrase_file(Path(path or os.environ.get("PHRASES_FILE") or DEFAULT_PHRASES_FILE))
+    """The phrase library (PHRASES_FILE, else phrases.yml), checked once per path.
+
+    PhraseFileError names the file and line of the first problem.
+    """
+    return read_phrase_file(Path(path) if path else phrases_file())
 
 
 def rehearsal_files(environ: Mapping[str, str] = os.environ) -> tuple[Path, Path]:

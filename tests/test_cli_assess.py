@@ -15,8 +15,12 @@ from bot.commands import assess as assess_command
 from bot.settings import load_organization
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-HARASSING = {"behaviors": ["verbal_abuse"], "our_fault": True, "channel": "phone"}
-LONG_CALL = {"our_fault": False, "ongoing": True, "elapsed_minutes": 15}
+# Today's fields, as existing integrations send them.
+HARASSING = {"behaviors": ["sexual"], "our_fault": True, "channel": "phone"}
+LONG_CALL = {"demand_related": False, "ongoing": True, "elapsed_minutes": 15}
+# The new, optional fields.
+CONTINUED_ABUSE = {"behaviors": ["verbal_abuse"], "demand_basis": "our_fault", "channel": "phone", "ongoing": True,
+                   "warnings_given": "asked_to_stop", "conduct_continued": True}
 
 BAD_INPUTS = [
     ("これはJSONではない", "(json)"),
@@ -33,6 +37,10 @@ BAD_INPUTS = [
     ('{"elapsed_minutes": -5}', "elapsed_minutes"),
     ('{"channel": "fax"}', "channel"),
     ('{"ongoing": null}', "ongoing"),
+    ('{"demand_basis": "maybe"}', "demand_basis"),
+    ('{"warnings_given": 1}', "warnings_given"),
+    ('{"departure_step": "left"}', "departure_step"),
+    ('{"self_harm": "yes"}', "self_harm"),
 ]
 
 
@@ -64,9 +72,19 @@ def test_cli_reads_json_option() -> None:
     assert result.returncode == 0, result.stderr.decode()
     data = json.loads(result.stdout.decode("utf-8"))
     assert data["verdict"] == "harassment"
-    assert data["types"] == ["verbal_abuse"]
+    assert data["types"] == ["sexual_harassment"]
+    assert data["demand_basis"] == "our_fault" and data["demand_validity"] == "valid"
     assert data["time_limit_minutes"] == load_organization().time_limit_minutes
     assert "カスタマーハラスメント" in result.stdout.decode("utf-8")  # not \u-escaped
+
+
+def test_cli_reads_the_new_fields() -> None:
+    result = run_cli("--json", json.dumps(CONTINUED_ABUSE))
+    assert result.returncode == 0, result.stderr.decode()
+    data = json.loads(result.stdout)
+    assert (data["verdict"], data["types"], data["next_warning"]) == ("harassment", ["verbal_abuse"], "warned")
+    first = json.loads(run_cli("--json", json.dumps({**CONTINUED_ABUSE, "warnings_given": "none"})).stdout)
+    assert (first["verdict"], first["next_warning"]) == ("caution", "asked_to_stop")
 
 
 def test_cli_reads_stdin() -> None:
@@ -136,6 +154,8 @@ def test_handler_with_stdin_and_default_limit(
     data = json.loads(capsys.readouterr().out)
     assert data["verdict"] == "criminal"
     assert data["escalations"] == ["supervisor", "consultation_desk", "police_9110", "occupational_health"]
+    assert data["legal_risks"] == [{"code": "assault", "label": "暴行罪",
+                                    "note": "暴行罪：人に対して力を加えること（物を投げつけて当たらなかった場合も含みます）。"}]
     assert data["time_limit_minutes"] == load_organization().time_limit_minutes
 
 

@@ -150,4 +150,4 @@ def test_the_score_sheet_text_names_each_item_its_turn_and_a_better_phrase(libra
     assert "総合評価：D" in text and "1/4項目" in text and "途中で終了しました" in text
     assert "○ 限定的なお詫びか共感で、まず受け止めた（1回目）" in text
     assert "× 言い返さず、冷静に対応した（2回目）" in text
-    assert "言い換え例：「そのようなお言葉は、おやめください。」" in text
+    assert f"言い換え例：{load_phrases().by_code('ask_to_stop.words').text}" in text

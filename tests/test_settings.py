@@ -11,6 +11,12 @@ def test_the_shipped_organisation_file_is_valid():
     settings = load_organization(str(PROJECT_ROOT / "organization.yml"))
     assert settings.time_limit_minutes == 30
     assert settings.contact(Escalation.SUPERVISOR) is not None
+    assert "地域包括支援センター" in settings.contact(Escalation.WELFARE).name
+
+
+def test_the_welfare_contact_is_read():
+    settings = parse_organization({"name": "x", "contacts": {"welfare": {"name": "地域包括支援センター", "phone": "1"}}})
+    assert settings.contact(Escalation.WELFARE).phone == "1"
 
 
 @pytest.mark.parametrize(
@@ -21,6 +27,7 @@ def test_the_shipped_organisation_file_is_valid():
         ({"name": "x", "time_limit": {"warn_before_minutes": -1}}, "warn_before_minutes"),
         ({"name": "x", "contacts": {"mayor": {"name": "市長"}}}, "unknown code 'mayor'"),
         ({"name": "x", "contacts": {"supervisor": {"phone": "1"}}}, "contacts.supervisor.name"),
+        ({"name": "x", "contacts": {"police_110": {"name": "警察"}}}, "contacts.police_110: 110, 119 and #9110 are fixed"),
     ],
 )
 def test_bad_settings_name_the_field(raw, message):
