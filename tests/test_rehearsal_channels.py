@@ -28,7 +28,7 @@ from tests.rehearsal_runs import GOOD_RUNS
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 MODEL = ROOT / "models" / "consultation.tar.gz"
-STARTUP_SECONDS = 300
+STARTUP_SECONDS = 900  # model loading takes minutes on the shared 2-core machine
 
 
 def free_port() -> int:
@@ -247,9 +247,8 @@ def test_a_trainee_finishes_a_scenario_in_rasa_shell(servers):
         screen = terminal.read_until(r"Your input ->")
         assert "【ロールプレイ：お客様】おい、住民税" in screen
         for reply in GOOD_RUNS["01_time_restraint"][:-1]:
-            terminal.type(reply)
-            screen = terminal.read_until(r"Your input ->")
-            assert "【ロールプレイ：お客様】" in screen
+            terminal.type(reply)  # the prompt shows the typed line again: wait for the customer's answer
+            terminal.read_until(r"【ロールプレイ：お客様】[\s\S]*Your input ->")
         terminal.type(GOOD_RUNS["01_time_restraint"][-1])
         screen = terminal.read_until(r"続けますか")
         assert "総合評価：A" in screen and "最後まで対応できました" in screen
