@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.services import consultation_store
 from actions.timers import deadline_fields, is_external
-from bot.codes import SourceChannel
+from bot.codes import REHEARSAL_FORM, REHEARSAL_INTENT, SourceChannel
 from bot.conversation import UNREADABLE_SLOT, gave_up_on, record_fields, slot_changes_from_message
 from bot.prompts import GAVE_UP
 
@@ -80,6 +80,8 @@ class ValidateSlotMappings(ValidationAction):
             return []  # a timer reminder (bot/timer_service.py): no facts, no record, no message
         text = message.get("text") or ""
         intent = (message.get("intent") or {}).get("name")
+        if tracker.active_loop_name == REHEARSAL_FORM or intent == REHEARSAL_INTENT:
+            return []  # the rehearsal mode: a trainee's practice is not a consultation
         recorded_at = tracker.slots.get("recorded_message_at")
         *missed, latest = unrecorded_messages(tracker, recorded_at) or [{"timestamp": None}]
         # Rasa extracts slots a second time when a form activates: the message may be stored already.

@@ -1,10 +1,11 @@
-"""Command line: `python -m bot assess`, `python -m bot phrases` and `python -m bot records …`."""
+"""Command line: `python -m bot assess`, `python -m bot phrases`, `python -m bot records …` and
+`python -m bot training …`."""
 from __future__ import annotations
 
 import argparse
 import sys
 
-from bot.commands import assess, phrases, records
+from bot.commands import assess, phrases, records, training
 from bot.settings import SettingsError, load_settings
 
 
@@ -14,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     assess.register(subcommands)
     phrases.register(subcommands)
     records.register(subcommands)
+    training.register(subcommands)
     args = parser.parse_args(argv)
     try:
         args.settings = load_settings()

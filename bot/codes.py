@@ -313,6 +313,66 @@ class InputProblem(Coded):
     )
 
 
+class Move(Coded):
+    """What a trainee's reply does, in the rehearsal mode (研修モード); a reply can do several."""
+
+    THANKS = ("thanks", "お礼")
+    LIMITED_APOLOGY = ("limited_apology", "限定的なお詫び")
+    CLEAR_APOLOGY = ("clear_apology", "こちらの誤りを認めたお詫び")
+    EMPATHY = ("empathy", "共感・傾聴（マザリング）")
+    REPEAT_DEMAND = ("repeat_demand", "要求の復唱")
+    FACT_QUESTION = ("fact_question", "事実の確認（5W1H）")
+    IDENTITY_CONFIRMATION = ("identity_confirmation", "お名前・ご連絡先の確認")
+    RECORDING_NOTICE = ("recording_notice", "録音・記録のお知らせ")
+    CLEAR_REFUSAL = ("clear_refusal", "できないことをはっきり伝える")
+    ALTERNATIVE_OFFER = ("alternative_offer", "代わりの案を示す")
+    TIME_BOX = ("time_box", "対応時間の区切り")
+    REQUEST_TO_STOP = ("request_to_stop", "やめるようお願いする")
+    REQUEST_TO_LEAVE = ("request_to_leave", "退去のお願い（施設管理権）")
+    HANDOVER_SUPERVISOR = ("handover_supervisor", "上司・責任者への引き継ぎ")
+    POLICE_NOTICE = ("police_notice", "警察への通報を告げる")
+    FULL_ADMISSION = ("full_admission", "全面的な非・賠償責任の承認")
+    PROMISE_OR_CONSIDER = ("promise_or_consider", "その場での約束・「検討します」")
+    ARGUING = ("arguing", "反論・挑発")
+    PERSONAL_INFO_DISCLOSURE = ("personal_info_disclosure", "個人情報を教える")
+    EMOTIONAL_RETORT = ("emotional_retort", "感情的な言い返し")
+
+
+# Moves that are mistakes whatever the scenario (the rest are good moves where they fit).
+MISTAKE_MOVES: frozenset[Move] = frozenset(
+    {
+        Move.FULL_ADMISSION,
+        Move.PROMISE_OR_CONSIDER,
+        Move.ARGUING,
+        Move.PERSONAL_INFO_DISCLOSURE,
+        Move.EMOTIONAL_RETORT,
+    }
+)
+
+
+class RehearsalGrade(Coded):
+    """The overall grade of a role-play's score sheet."""
+
+    A = ("A", "よくできました")
+    B = ("B", "おおむねできています")
+    C = ("C", "もう一歩です")
+    D = ("D", "もう一度練習しましょう")
+
+
+class NextStep(Coded):
+    """What to do next, as a trainee answers it in a case study (事例検討)."""
+
+    SINCERE_FIX = ("sincere_fix", "誠実に対応し、原因を改める")
+    POLITE_REFUSAL = ("polite_refusal", "丁寧に断り、理由を説明する")
+    STOP_AND_END = ("stop_and_end", "やめるよう求め、続けば対応を終える（上司・窓口に報告）")
+    POLICE = ("police", "安全を確保し、警察に通報・相談する")
+
+
+# The form that runs the rehearsal mode; while it is active, nothing is a consultation.
+REHEARSAL_FORM = "rehearsal_form"
+REHEARSAL_INTENT = "rehearsal_start"
+
+
 class DeskRole(Coded):
     """Who signs in to the consultation desk's web app (bot/desk)."""
 

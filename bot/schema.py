@@ -275,3 +275,22 @@ class DeskOption(Base):
     value = Column(Text, nullable=False)
     updated_by = Column(String(64), nullable=False)
     updated_at = Column(UTCDateTime, nullable=False)
+
+
+# --- training records (the rehearsal mode; kept apart from consultations) -------------------------
+class TrainingRecord(Base):
+    """One finished exercise of the rehearsal mode: a role-play's score sheet, a case study or a drill."""
+
+    __tablename__ = "training_records"
+
+    id = Column(Integer, primary_key=True)
+    created_at = Column(UTCDateTime, nullable=False, index=True)
+    trainee = Column(String(255), nullable=False, index=True)  # the chat's sender id
+    source_channel = Column(String(32), nullable=False)
+    kind = Column(String(16), nullable=False)  # roleplay, case_study, drill
+    scenario = Column(String(64))
+    grade = Column(String(1))
+    score = Column(Integer, nullable=False)
+    total = Column(Integer, nullable=False)
+    outcome = Column(String(16), nullable=False)
+    detail = Column(JSON, nullable=False)

@@ -10,6 +10,8 @@ Storage and the consultation desk (python -m bot.desk):
     DESK_SMTP_HOST, DESK_SMTP_PORT (25), DESK_SMTP_USER, DESK_SMTP_PASSWORD, DESK_SMTP_STARTTLS (0/1)
     DESK_ALERT_FROM, DESK_ALERT_TO (comma-separated)   alert e-mails; none are sent without a host
     DESK_RETENTION_DAYS        default retention of records (1095); an admin may change it in the app
+    REHEARSAL_SCENARIOS, REHEARSAL_DRILLS   the rehearsal mode's scenario folder and drill file
+                               (rehearsal/scenarios/, rehearsal/drills.yml)
     DESK_CUSTOMER_KEY_SECRET   the HMAC secret for customer keys, else the file DESK_SECRET_FILE
                                (var/desk-secret, created with a random secret on first use)
 """
@@ -30,6 +32,8 @@ from bot.phrases import PhraseLibrary, load_phrases as read_phrase_file
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ORGANIZATION_FILE = PROJECT_ROOT / "organization.yml"
 DEFAULT_PHRASES_FILE = PROJECT_ROOT / "phrases.yml"
+DEFAULT_REHEARSAL_SCENARIOS = PROJECT_ROOT / "rehearsal" / "scenarios"
+DEFAULT_REHEARSAL_DRILLS = PROJECT_ROOT / "rehearsal" / "drills.yml"
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'consultations.db'}"
 DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "desk-secret"
 DEFAULT_DESK_PORT = 5007
@@ -100,6 +104,25 @@ def load_organization(path: str | None = None) -> OrganizationSettings:
     except FileNotFoundError:
         raise SettingsError(f"settings file not found: {file}") from None
     return parse_organization(raw)
+
+
+def phrases_file() -> Path:
+    return Path(os.environ.get("PHRASES_FILE") or DEFAULT_PHRASES_FILE)
+
+
+@lru_cache(maxsize=4)
+def load_phrases(path: str | None = None) -> PhraseLibrary:
+    """The phrase library (PHRASES_FILE, else phrases.yml), checked once per path.
+
+    PhraseFileError names the file and line of the first problem.
+    """
+    return read_phrase_file(Path(path) if path else phrases_file())
+
+
+def rehearsal_files(environ: Mapping[str, str] = os.environ) -> tuple[Path, Path]:
+    """The rehearsal mode's scenario folder (REHEARSAL_SCENARIOS) and drill file (REHEARSAL_DRILLS)."""
+    return (Path(environ.get("REHEARSAL_SCENARIOS") or DEFAULT_REHEARSAL_SCENARIOS),
+            Path(environ.get("REHEARSAL_DRILLS") or DEFAULT_REHEARSAL_DRILLS))
 
 
 def database_url(environ: Mapping[str, str] = os.environ) -> str:
@@ -200,19 +223,6 @@ def customer_key_secret(settings: Settings) -> bytes:
     if settings.customer_key_secret:
         return settings.customer_key_secret.encode("utf-8")
     return secret("DESK_CUSTOMER_KEY_SECRET", settings.secret_file).encode("utf-8")
-
-
-def phrases_file() -> Path:
-    return Path(os.environ.get("PHRASES_FILE") or DEFAULT_PHRASES_FILE)
-
-
-@lru_cache(maxsize=4)
-def load_phrases(path: str | None = None) -> PhraseLibrary:
-    """The phrase library (PHRASES_FILE, else phrases.yml), checked once per path.
-
-    PhraseFileError names the file and line of the first problem.
-    """
-    return read_phrase_file(Path(path) if path else phrases_file())
 
 
 VAR_DIR = PROJECT_ROOT / "var"

@@ -44,7 +44,7 @@ def test_the_migrations_build_exactly_the_schema_in_bot_schema(database_url):
         upgrade_to_head(engine)
         assert schema_differences(engine, Base.metadata) == []
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0002"
+            assert current_revision(connection) == head_revision() == "0003"
     finally:
         engine.dispose()
 

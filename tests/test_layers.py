@@ -9,7 +9,7 @@ from pathlib import Path
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 BLOCKED = ("rasa", "rasa_sdk", "sanic", "sqlalchemy", "tensorflow", "spacy")
-STORAGE_MODULES = {"bot.database", "bot.schema", "bot.records", "bot.timer_service", "bot.commands.records"}
+STORAGE_MODULES = {"bot.database", "bot.schema", "bot.records", "bot.timer_service", "bot.commands.records", "bot.training_records", "bot.commands.training"}
 BLOCKER = f"""
 import importlib.abc, sys
 class Blocked(importlib.abc.MetaPathFinder):

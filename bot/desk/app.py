@@ -25,6 +25,7 @@ from bot.exports import masked, render_csv, render_json
 from bot.privacy import mask_personal_data
 from bot.records import RECORD_FIELDS, RecordNotFound
 from bot.settings import Settings, customer_key_secret
+from bot.training_records import TrainingStore
 
 SESSION_COOKIE = "desk_session"
 LOGIN_CSRF_COOKIE = "desk_login_csrf"
@@ -74,8 +75,9 @@ def _local(value: Any, pattern: str = "%Y-%m-%d %H:%M") -> str:
     return local_time(value).strftime(pattern)
 
 
-def create_app(settings: Settings, store: DeskStore) -> Flask:
+def create_app(settings: Settings, store: DeskStore, training: TrainingStore | None = None) -> Flask:
     app = Flask(__name__)
+    training = training or TrainingStore(settings.database_url)
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
     lockout = timedelta(minutes=settings.lockout_minutes)
     session_length = timedelta(hours=settings.session_hours)
@@ -359,6 +361,15 @@ def create_app(settings: Settings, store: DeskStore) -> Flask:
         counts = counts_for(filters)
         store.audit(actor(), "trends.view", detail=filters.describe())
         return render_template("trends.html", counts=counts, filters=filters)
+
+    @app.get("/training")
+    @requires(DeskRole.TRAINER, DeskRole.ADMIN)
+    def training_records() -> str:
+        """The rehearsal mode's training records (score sheets, case studies, drills), newest first."""
+        kind = request.args.get("kind") or None
+        rows = training.list(limit=200, kind=kind if kind in ("roleplay", "case_study", "drill") else None)
+        store.audit(actor(), "training.view", detail=f"kind={kind or 'all'} count={len(rows)}")
+        return render_template("training.html", rows=rows, kind=kind)
 
     @app.get("/trends/<int:index>.png")
     @requires(*RECORD_READERS, DeskRole.TRAINER)
