@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.services import consultation_store
 from actions.timers import deadline_fields, is_external
 from bot.codes import REHEARSAL_FORM, REHEARSAL_INTENT, SourceChannel
-from bot.conversation import UNREADABLE_SLOT, gave_up_on, record_fields, slot_changes_from_message
+from bot.conversation import UNREADABLE_SLOT, gave_up_on, quoted_words, record_fields, slot_changes_from_message
 from bot.prompts import GAVE_UP
 
 # Messages with these intents open a consultation record; small talk before one does not.
@@ -43,6 +43,17 @@ def source_channel(input_channel: str | None) -> SourceChannel:
 
 # Events after which earlier messages belong to another consultation (or none).
 _BOUNDARY_EVENTS = frozenset({"restart", "session_started", "reset_slots"})
+
+
+def consultation_texts(tracker: Tracker) -> List[Text]:
+    """What the employee has typed in this consultation (since the last restart), oldest first."""
+    texts: List[Text] = []
+    for event in reversed(tracker.events):
+        if event.get("event") in _BOUNDARY_EVENTS:
+            break
+        if event.get("event") == "user" and not is_external(event):
+            texts.append(event.get("text") or "")
+    return texts[::-1]
 
 
 def unrecorded_messages(tracker: Tracker, recorded_at: float | None) -> List[Dict[Text, Any]]:
@@ -126,6 +137,7 @@ class ValidateSlotMappings(ValidationAction):
                 record_id,
                 text if is_new_message else None,
                 sent_at=_utc(latest["timestamp"]),
+                exact_words=quoted_words(consultation_texts(tracker)),
                 **record_fields(slots, now),
                 **deadline_fields(slots),
             )

@@ -438,5 +438,22 @@ def record_fields(slots: Mapping[str, Any], now: float) -> dict[str, Any]:
         "identified": known(slots.get("identified")),
         "recorded": known(slots.get("recorded")),
         "alone": known(slots.get("alone")),
+        "warnings_given": _code_or_none(WarningLevel, slots.get("warnings_given")),
+        **({"police_called": True} if slots.get("departure_step") == DepartureStep.POLICE_CALLED.value else {}),
     }
+
+
+def _code_or_none(enum: type, value: Any) -> str | None:
+    try:
+        return enum(value).value if value not in (None, UNKNOWN) else None
+    except ValueError:
+        return None
+
+
+_QUOTED = re.compile(r"[「『]([^「」『』]{1,200})[」』]")
+
+
+def quoted_words(texts: Iterable[str]) -> list[str]:
+    """The customer's words the employee quoted (「…」 or 『…』), as typed, each once, in order."""
+    return list(dict.fromkeys(match.group(1).strip() for text in texts for match in _QUOTED.finditer(text or "")))
 

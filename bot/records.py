@@ -28,12 +28,17 @@ from bot.codes import (
     SituationChannel,
     SourceChannel,
     Verdict,
+    WarningLevel,
 )
 
 # The columns of a record in table order, then its messages; get() returns exactly these.
 RECORD_FIELDS: tuple[str, ...] = (*(column.name for column in Consultation.__table__.columns), "messages")
 
-_CODE_FIELDS: dict[str, type[Coded]] = {"situation_channel": SituationChannel, "verdict": Verdict}
+_CODE_FIELDS: dict[str, type[Coded]] = {
+    "situation_channel": SituationChannel,
+    "verdict": Verdict,
+    "warnings_given": WarningLevel,
+}
 _CODE_LIST_FIELDS: dict[str, type[Coded]] = {
     "behaviors": Behavior,
     "types": HarassmentType,
@@ -43,7 +48,7 @@ _CODE_LIST_FIELDS: dict[str, type[Coded]] = {
 _TEXT_LIST_FIELDS = frozenset({"reasons", "exact_words", "staff_present", "answers_given", "follow_up_items"})
 _BOOL_FIELDS = frozenset({"ongoing", "our_fault", "demand_related", "identified", "recorded", "alone", "police_called"})
 _TEXT_FIELDS = frozenset(
-    {"demand", "notes", "apologised_for", "warnings_given", "injuries", "employee_condition", "employee_department"}
+    {"demand", "notes", "apologised_for", "injuries", "employee_condition", "employee_department"}
 )
 _COUNT_FIELDS = frozenset({"elapsed_minutes", "answer_count"})
 UPDATABLE_FIELDS: frozenset[str] = frozenset(

@@ -10,6 +10,7 @@ from bot.conversation import (
     facts_from_slots,
     gave_up_on,
     is_unknown_payload,
+    quoted_words,
     record_fields,
     slot_changes_from_message,
     time_status,
@@ -260,3 +261,15 @@ def test_a_button_that_names_a_code_sets_it_even_when_something_else_is_asked():
                                         '/inform{"departure_step": "final_warning"}', "inform",
                                         [{"entity": "departure_step", "value": "final_warning"}], NOW)
     assert changes["departure_step"] == "final_warning" and "question_misses" in changes
+
+
+def test_quoted_words_are_the_customers_words_as_typed_each_once():
+    texts = ["「税金泥棒」と言われました", "また「税金泥棒」『お前の家知ってるからな』って", "引用なしの文", None]
+    assert quoted_words(texts) == ["税金泥棒", "お前の家知ってるからな"]
+
+
+def test_the_record_gets_the_warning_given_and_a_police_call_from_the_slots():
+    fields = record_fields({"warnings_given": "warned", "departure_step": "police_called"}, now=0.0)
+    assert fields["warnings_given"] == "warned" and fields["police_called"] is True
+    fields = record_fields({"warnings_given": "not_needed", "departure_step": "final_warning"}, now=0.0)
+    assert fields["warnings_given"] is None and "police_called" not in fields
