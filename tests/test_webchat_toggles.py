@@ -25,6 +25,9 @@ TOGGLES = {
 }
 
 
+SECRET = "toggle-test-session-secret"
+
+
 class ToggleBot:
     """Rasa's socketio channel on Sanic answering any message with the toggles, plus the page server."""
 
@@ -47,8 +50,12 @@ class ToggleBot:
 
         from bot.channels.webchat import SocketIOInput
 
+        page_socket = socket.socket()
+        page_socket.bind(("127.0.0.1", 0))
+        page_origin = f"http://127.0.0.1:{page_socket.getsockname()[1]}"
         self.channel = SocketIOInput.from_credentials(
-            {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
+            {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True,
+             "session_secret": SECRET, "allowed_origins": [page_origin]}
         )
 
         async def on_new_message(message):
@@ -64,10 +71,10 @@ class ToggleBot:
         probe.close()
         self.sanic = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
         await self.sanic.startup()
-        self.page_runner = web.AppRunner(create_app(f"http://127.0.0.1:{port}"))
+        self.page_runner = web.AppRunner(create_app(f"http://127.0.0.1:{port}", SECRET))
         await self.page_runner.setup()
-        await web.TCPSite(self.page_runner, "127.0.0.1", 0).start()
-        self.page_url = f"http://127.0.0.1:{self.page_runner.addresses[0][1]}/"
+        await web.SockSite(self.page_runner, page_socket).start()
+        self.page_url = f"{page_origin}/"
 
     def close(self) -> None:
         async def stop():
