@@ -136,6 +136,14 @@ def as_dict(row: Consultation) -> dict:
     return record
 
 
+def record_row(s: Session, record_id: int) -> Consultation:
+    """The record's row in this session; RecordNotFound when there is none."""
+    row = s.get(Consultation, record_id)
+    if row is None:
+        raise RecordNotFound(f"consultation record {record_id} not found")
+    return row
+
+
 class ConsultationStore:
     """Consultation records and the audit log in one database; each method is its own transaction."""
 
@@ -167,13 +175,6 @@ class ConsultationStore:
 
     def _session(self) -> Session:
         return Session(self._engine, future=True)
-
-    @staticmethod
-    def _record(s: Session, record_id: int) -> Consultation:
-        row = s.get(Consultation, record_id)
-        if row is None:
-            raise RecordNotFound(f"consultation record {record_id} not found")
-        return row
 
     def start(self, conversation_id: str, source_channel: str, started_at: datetime | None = None) -> int:
         """A new open record; returns its id. Started again with the same `started_at` (a retried
@@ -231,7 +232,7 @@ class ConsultationStore:
         sent = _utc("sent_at", sent_at) if sent_at is not None else None
         values = self._stored_fields({name: _clean(name, value) for name, value in fields.items()})
         with self._session() as s, s.begin():
-            row = self._record(s, record_id)
+            row = record_row(s, record_id)
             if text is not None:
                 self._add_message_once(s, row.id, self._stored_text(text), sent)
             for name, value in values.items():
@@ -253,7 +254,7 @@ class ConsultationStore:
             raise ValueError(f"text: expected a string, got {type(text).__name__}")
         sent = _utc("sent_at", sent_at) if sent_at is not None else None
         with self._session() as s, s.begin():
-            row = self._record(s, record_id)
+            row = record_row(s, record_id)
             self._add_message_once(s, row.id, self._stored_text(text), sent)
             row.updated_at = _now()
 
@@ -271,7 +272,7 @@ class ConsultationStore:
         """Mark the record closed; closing an already closed record changes nothing."""
         closed = _utc("closed_at", closed_at) if closed_at is not None else _now()
         with self._session() as s, s.begin():
-            row = self._record(s, record_id)
+            row = record_row(s, record_id)
             if row.status == RecordStatus.CLOSED.value:
                 return
             row.status = RecordStatus.CLOSED.value
@@ -281,7 +282,7 @@ class ConsultationStore:
     def get(self, record_id: int) -> dict:
         """RECORD_FIELDS; datetimes as ISO 8601 strings in UTC."""
         with self._session() as s, s.begin():
-            return as_dict(self._record(s, record_id))
+            return as_dict(record_row(s, record_id))
 
     def latest_open(self, conversation_id: str) -> int | None:
         """The most recently started open record of a conversation, if any."""

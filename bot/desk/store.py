@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.codes import AlertReason, DeliveryStatus, DeskAction, DeskRole
 from bot.database import engine_for, upgrade_to_head
 from bot.desk_rules import LOCAL_TIME, customer_key_hash, follow_up_state
-from bot.records import ConsultationStore, RecordNotFound, as_dict
+from bot.records import ConsultationStore, RecordNotFound, as_dict, record_row
 from bot.schema import (
     ActionTaken,
     Alert,
@@ -332,21 +332,14 @@ class DeskStore:
         if len(text) > MAX_NOTE_LENGTH:
             raise DeskError(f"メモは{MAX_NOTE_LENGTH}文字までです")
         with self._session() as s, s.begin():
-            self._require(s, record_id)
+            record_row(s, record_id)
             s.add(FollowUpNote(consultation_id=record_id, author=author, at=self.clock(), text=text))
-
-    @staticmethod
-    def _require(s: Session, record_id: int) -> Consultation:
-        row = s.get(Consultation, record_id)
-        if row is None:
-            raise RecordNotFound(f"consultation record {record_id} not found")
-        return row
 
     def assign(self, record_id: int, assignee: str | None, due_on: date | None, by: str) -> None:
         if assignee and assignee not in self.user_names():
             raise DeskError("担当者は相談窓口のユーザーから選んでください")
         with self._session() as s, s.begin():
-            self._require(s, record_id)
+            record_row(s, record_id)
             row = s.get(CaseAssignment, record_id) or CaseAssignment(consultation_id=record_id)
             row.assignee, row.due_on, row.updated_by, row.updated_at = assignee or None, due_on, by, self.clock()
             s.add(row)
@@ -354,7 +347,7 @@ class DeskStore:
     def set_actions(self, record_id: int, actions: set[DeskAction], by: str) -> tuple[list[str], list[str]]:
         """Mark exactly `actions` as taken; returns (added, removed) codes."""
         with self._session() as s, s.begin():
-            self._require(s, record_id)
+            record_row(s, record_id)
             current = {DeskAction(a) for a in s.execute(
                 select(ActionTaken.action).where(ActionTaken.consultation_id == record_id)).scalars()}
             added, removed = actions - current, current - actions
@@ -378,7 +371,7 @@ class DeskStore:
         for _ in range(2):  # a concurrent first use of the same key: look it up again
             try:
                 with self._session() as s, s.begin():
-                    self._require(s, record_id)
+                    record_row(s, record_id)
                     key_id = s.execute(select(CustomerKey.id).where(CustomerKey.key_hash == key_hash)).scalar()
                     if key_id is None:
                         row = CustomerKey(key_hash=key_hash, created_at=self.clock())
