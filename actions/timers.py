@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-
 from actions.services import organization
+from bot.text_input import EXTERNAL_MESSAGE_PREFIX
 from bot.timers import deadline_at
-
-# bot/timer_service.py triggers intents; Rasa records them as user messages with this text prefix
-# (rasa.shared.constants.EXTERNAL_MESSAGE_PREFIX). They are not the employee's words.
-EXTERNAL_MESSAGE_PREFIX = "EXTERNAL: "
 
 
 def deadline_fields(slots: Mapping[str, Any]) -> dict[str, Any]:
@@ -24,7 +20,9 @@ def deadline_fields(slots: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def is_external(message: Mapping[str, Any]) -> bool:
-    """A message triggered through the HTTP API (a timer reminder), not typed by the employee."""
+    """A message triggered through the HTTP API (a timer reminder, bot/timer_service.py): Rasa records
+    it as a user message with the EXTERNAL prefix. The channels strip that prefix and `is_external`
+    from what clients send (bot/text_input.py), so only Rasa itself can mark a message so."""
     if (message.get("metadata") or {}).get("is_external"):
         return True
     return (message.get("text") or "").startswith(EXTERNAL_MESSAGE_PREFIX)
