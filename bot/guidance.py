@@ -513,11 +513,30 @@ def question(slot: str, ongoing: bool) -> Reply:
             _choices("続いている" if ongoing else "続いた", "おさまった", "わからない"),
         ),
         "deadlock": Reply(
-            "説明した後も、同じ話の繰り返しになっていますか？",
+            "説明した後も、同じ話の繰り返しになっていますか？" if ongoing else "説明した後も、同じ話の繰り返しになっていましたか？",
             _choices("繰り返しになっている", "話は進んでいる", "わからない"),
         ),
         "departure_step": Reply(
             "居座っている相手に、どこまで伝えましたか？", _inform("departure_step", _DEPARTURE_CHOICES)
+        ),
+        "public": Reply(
+            "ほかのお客様がいる場や、ネット上でのことですか？（一対一の電話や窓口なら「いいえ」です）",
+            _choices("人前・ネット上", "一対一", "わからない"),
+        ),
+        "injured": Reply(
+            "あなたや周りの職員に、けがをした人はいますか？" if ongoing else "そのとき、けがをした人はいましたか？",
+            _choices("けがをした", "けがはない", "わからない"),
+        ),
+        "money_demanded": Reply(
+            "お金や物（返金・弁償・慰謝料など）を求められましたか？",
+            _choices("求められた", "求められていない", "わからない"),
+        ),
+        "vulnerable": Reply(
+            "お話の様子から、もの忘れや混乱、寂しさなど、支援が必要そうな様子はありますか？",
+            _choices("ありそう", "なさそう", "わからない"),
+        ),
+        "employee_department": Reply(
+            "最後に、記録のため、あなたの所属（課や係）を教えてください。", (Button("答えない", "/dont_know"),)
         ),
         "identified": Reply(
             "相手の氏名や連絡先はわかっていますか？", _choices("わかっている", "わかっていない", "不明")
