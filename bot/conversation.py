@@ -94,6 +94,7 @@ def facts_from_slots(slots: Mapping[str, Any], now: float) -> Facts:
         property_damaged=slots.get("property_damaged") is True,
         self_harm=bool(slots.get("self_harm")),
         vulnerable=slots.get("vulnerable") is True,
+        police_called=police_called(slots),
         identified=known(slots.get("identified")),
         recorded=known(slots.get("recorded")),
         alone=known(slots.get("alone")),
@@ -302,9 +303,21 @@ def _merged_notes(notes: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str,
     for key, value in new.items():
         if isinstance(value, list):
             merged[key] = list(dict.fromkeys([*(merged.get(key) or []), *value]))
+        elif isinstance(value, bool):
+            merged[key] = value or bool(merged.get(key))
         elif isinstance(value, int):
             merged[key] = max(value, merged.get(key) or 0)
     return merged
+
+
+def _notes(slots: Mapping[str, Any]) -> Mapping[str, Any]:
+    notes = slots.get(RECORD_NOTES_SLOT)
+    return notes if isinstance(notes, Mapping) else {}
+
+
+def police_called(slots: Mapping[str, Any]) -> bool:
+    """The police were called: the last step of the departure sequence, or the employee said so."""
+    return slots.get("departure_step") == DepartureStep.POLICE_CALLED.value or _notes(slots).get("police_called") is True
 
 
 def _note_changes(slots: Mapping[str, Any], text: str, intent: str | None, stated: Mapping[str, Any]) -> dict:
@@ -317,7 +330,7 @@ def _note_changes(slots: Mapping[str, Any], text: str, intent: str | None, state
         new["injuries"] = [text.strip()]
     if not new:
         return {}
-    notes = slots.get(RECORD_NOTES_SLOT) if isinstance(slots.get(RECORD_NOTES_SLOT), Mapping) else {}
+    notes = _notes(slots)
     merged = _merged_notes(notes, new)
     return {RECORD_NOTES_SLOT: merged} if merged != notes else {}
 
@@ -551,7 +564,7 @@ def _injuries(slots: Mapping[str, Any], notes: Mapping[str, Any]) -> str | None:
 def record_fields(slots: Mapping[str, Any], now: float) -> dict[str, Any]:
     """The consultation record's fact fields as the slots hold them now."""
     demand = slots.get("demand")
-    notes = slots.get(RECORD_NOTES_SLOT) if isinstance(slots.get(RECORD_NOTES_SLOT), Mapping) else {}
+    notes = _notes(slots)
     department = slots.get("employee_department")
     count = notes.get("answer_count")
     return {
@@ -566,7 +579,7 @@ def record_fields(slots: Mapping[str, Any], now: float) -> dict[str, Any]:
         "recorded": known(slots.get("recorded")),
         "alone": known(slots.get("alone")),
         "warnings_given": _code_or_none(WarningLevel, slots.get("warnings_given")),
-        **({"police_called": True} if slots.get("departure_step") == DepartureStep.POLICE_CALLED.value else {}),
+        **({"police_called": True} if police_called(slots) else {}),
         "staff_present": list(notes.get("staff_present") or []),
         "apologised_for": _joined(notes.get("apologised_for")),
         "answers_given": list(notes.get("answers_given") or []),

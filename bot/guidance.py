@@ -364,7 +364,7 @@ def handover_summary(facts: Facts, assessment: Assessment, record: Mapping[str, 
     when = "対応中" if facts.ongoing else "対応後"
     minutes = f"・約{facts.elapsed_minutes}分" if facts.elapsed_minutes is not None else ""
     number = f" No.{record['id']}" if record.get("id") is not None else ""
-    department = f"（{record['department']}）" if record.get("department") else ""
+    department = f"（{record['employee_department']}）" if record.get("employee_department") else ""
     demand = record.get("demand")
     wanted = paraphrase(demand) if demand else None
     if wanted:
@@ -383,7 +383,7 @@ def handover_summary(facts: Facts, assessment: Assessment, record: Mapping[str, 
         done.append(facts.warnings_given.label)
     if facts.departure_step not in (None, DepartureStep.NONE):
         done.append(facts.departure_step.label)
-    if facts.police_called:
+    if facts.police_called and facts.departure_step is not DepartureStep.POLICE_CALLED:
         done.append("警察に通報済み")
     if done:
         lines.append("・ここまで：" + "、".join(done))

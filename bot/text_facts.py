@@ -289,6 +289,10 @@ _ANSWER_COUNT = re.compile(
     rf"{_COUNT}(?:も|ほど|くらい|ぐらい|以上|、)*(?:同じ)?(?:内容の|ように)?{_ANSWER_VERB}"
     rf"|同じ{_ANSWER_VERB}を{_COUNT}|{_ANSWER_VERB}(?:を)?(?:同じ内容で|同じように)?{_COUNT}"
 )
+_POLICE_CALLED = re.compile(
+    r"(?:110番|警察)(?:に|へ|を)?(?:通報|連絡|電話)?(?:しました|した|済み|してもらいました|してもらった|しています)"
+    r"|警察を呼(?:びました|んだ|んでもらいました|んでもらった)|警察(?:官)?が(?:来|駆けつけ|到着)(?:ました|た|て)"
+)
 _ANSWER_GIVEN = re.compile(
     rf"[「『]([^「」『』]{{2,80}})[」』](?:と|って)[^。]{{0,12}}?{_ANSWER_VERB}"
     rf"|([^。、「」\n]{{2,40}}?)(?:と|ことを|旨を)(?:{_COUNT}(?:も|ほど)?)?{_ANSWER_VERB}(?:し|いたし|しま|を)"
@@ -413,8 +417,9 @@ def read_facts(text: str, asking: str | None = None) -> dict[str, Any]:
 
 def record_notes(text: str) -> dict[str, Any]:
     """What the record keeps and the judgement does not use, as the message states it:
-    ``staff_present`` (roles), ``apologised_for`` and ``answers_given`` (the employee's words)
-    and ``answer_count`` (how often the answer was given). A note not stated is absent."""
+    ``staff_present`` (roles), ``apologised_for`` and ``answers_given`` (the employee's words),
+    ``answer_count`` (how often the answer was given) and ``police_called`` (「110番しました」).
+    A note not stated is absent."""
     norm = normalise(text or "")
     notes: dict[str, Any] = {}
     staff = [role for match in _STAFF.finditer(norm) for role in match.groups() if role]
@@ -434,6 +439,8 @@ def record_notes(text: str) -> dict[str, Any]:
     answers = [answer for answer in answers if not re.fullmatch(r"[^ぁ-んァ-ン一-龥]*|(?:何度|何回)も?|同じ", answer)]
     if answers:
         notes["answers_given"] = list(dict.fromkeys(answers))
+    if _polarity(norm, _POLICE_CALLED):
+        notes["police_called"] = True
     return notes
 
 

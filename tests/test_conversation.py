@@ -328,4 +328,8 @@ def test_the_record_gets_staff_apologies_answers_condition_and_injuries():
     assert fields["employee_condition"] == "手が震えてます"
     assert fields["injuries"] == "殴られて腕にけがをしました"
     assert record_fields({"injured": False}, NOW)["injuries"] == "なし"
+    called = slot_changes_from_message(slots, "さきほど110番しました", "inform", [], NOW)
+    assert record_fields({**slots, **called}, NOW)["police_called"] is True
+    assert facts_from_slots({**slots, **called}, NOW).police_called is True
+    assert "police_called" not in record_fields(slots, NOW)
     assert record_fields({"injured": UNKNOWN}, NOW)["injuries"] is None

@@ -157,6 +157,8 @@ def test_danger_cues(text, expected):
     ("「規定により返金はできません」と3回説明しました",
      {"answer_count": 3, "answers_given": ["規定により返金はできません"]}),
     ("窓口で怒鳴られました", {}),
+    ("110番しました", {"police_called": True}),
+    ("警察に通報はしていません", {}),
 ])
 def test_what_only_the_record_keeps(text, expected):
     assert record_notes(text) == expected
