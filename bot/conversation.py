@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from bot import lexicon
-from bot.assessment import STOPPABLE_REMARKS, Facts, demand_basis_of, validity_of
+from bot.assessment import STOPPABLE_REMARKS, Facts, assess, demand_basis_of, validity_of
 from bot.codes import (
     ALWAYS_UNACCEPTABLE,
     CRIMINAL_CONDUCT,
@@ -21,6 +21,7 @@ from bot.codes import (
     DemandValidity,
     DepartureStep,
     SituationChannel,
+    Verdict,
     WarningLevel,
 )
 from bot.durations import parse_minutes
@@ -474,7 +475,12 @@ def question_applies(
     if name == "public":  # a threat to expose vs. defamation; an insult needs others to hear it
         if channel_of(slots) is SituationChannel.SNS:
             return False
-        return Behavior.SNS_EXPOSURE in conduct or (not first_judgement and bool(conduct & _REMARKS_IN_PUBLIC))
+        if Behavior.SNS_EXPOSURE in conduct:
+            return True
+        if first_judgement or limit_minutes is None or not conduct & _REMARKS_IN_PUBLIC:
+            return False
+        verdict = assess(facts_from_slots(slots, now), limit_minutes).verdict  # 侮辱罪 is named only for these
+        return verdict in (Verdict.HARASSMENT, Verdict.CRIMINAL)
     if name == "deadlock":  # a valid demand becomes time restraint only in deadlock past the limit
         if not over_limit(slots, now, limit_minutes) or slots.get("vulnerable") is True:
             return False

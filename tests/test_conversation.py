@@ -333,3 +333,13 @@ def test_the_record_gets_staff_apologies_answers_condition_and_injuries():
     assert facts_from_slots({**slots, **called}, NOW).police_called is True
     assert "police_called" not in record_fields(slots, NOW)
     assert record_fields({"injured": UNKNOWN}, NOW)["injuries"] is None
+
+
+def test_public_is_asked_for_abuse_only_once_it_counts():
+    rude = {"behaviors": ["verbal_abuse"], "ongoing": True, "warnings_given": "none"}
+    assert slot_changes_from_message(rude, "はい", "affirm", [], NOW, limit_minutes=30)["public"] == "not_needed"
+    going_on = {**rude, "warnings_given": "asked_to_stop", "conduct_continued": True}
+    assert "public" not in slot_changes_from_message(going_on, "はい", "affirm", [], NOW, limit_minutes=30)
+    online = slot_changes_from_message({"behaviors": ["sns_exposure"], "situation_channel": "sns"}, "はい", "affirm",
+                                       [], NOW, limit_minutes=30)
+    assert online["public"] == "not_needed"  # posted on SNS: public already
