@@ -436,7 +436,8 @@ def record_notes(text: str) -> dict[str, Any]:
         (match.group(1) or match.group(2)).strip() for match in _ANSWER_GIVEN.finditer(norm)
         if not _ANSWER_COUNT.fullmatch((match.group(1) or match.group(2)).strip())
     ]
-    answers = [answer for answer in answers if not re.fullmatch(r"[^ぁ-んァ-ン一-龥]*|(?:何度|何回)も?|同じ", answer)]
+    answers = [answer for answer in answers
+               if not re.fullmatch(rf"[^ぁ-んァ-ン一-龥]*|(?:何度|何回)も?|同じ|{_ROLE}", answer)]  # 「係長と説明」
     if answers:
         notes["answers_given"] = list(dict.fromkeys(answers))
     if _polarity(norm, _POLICE_CALLED):

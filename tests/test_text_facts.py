@@ -158,6 +158,7 @@ def test_danger_cues(text, expected):
      {"answer_count": 3, "answers_given": ["規定により返金はできません"]}),
     ("窓口で怒鳴られました", {}),
     ("110番しました", {"police_called": True}),
+    ("係長と説明しました", {}),
     ("警察に通報はしていません", {}),
 ])
 def test_what_only_the_record_keeps(text, expected):
