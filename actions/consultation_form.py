@@ -86,14 +86,18 @@ def answered_since_message(tracker: Tracker) -> bool:
     return False
 
 
-def questions_before_judgement(slots: Dict[Text, Any], form_slots: List[Text]) -> List[Text]:
+def questions_before_judgement(
+    slots: Dict[Text, Any], form_slots: List[Text], now: float, limit_minutes: int
+) -> List[Text]:
     """The first judgement's questions: in the form's order, the facts not yet known plus those
     already asked, at most three. Facts the employee stated unasked cost no question."""
     if slots.get("verdict"):  # judged already: only new conduct to confirm
         return ["behaviors"] if "behaviors" in form_slots and slots.get("behaviors") is None else []
     asked = slots.get("asked") or []
     candidates = [
-        name for name in form_slots if (slots.get(name) is None and question_applies(name, slots)) or name in asked
+        name for name in form_slots
+        if (slots.get(name) is None and question_applies(name, slots, now, limit_minutes, first_judgement=True))
+        or name in asked
     ]
     return candidates[:QUESTIONS_BEFORE_JUDGEMENT]
 
@@ -142,7 +146,9 @@ class ValidateConsultationForm(FactValidation):
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
-        return questions_before_judgement(dict(tracker.slots), domain_slots)
+        return questions_before_judgement(
+            dict(tracker.slots), domain_slots, time.time(), organization().time_limit_minutes
+        )
 
 
 class ValidateDetailsForm(FactValidation):

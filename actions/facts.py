@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.services import consultation_store
+from actions.services import consultation_store, organization
 from actions.timers import deadline_fields, is_external
 from bot.codes import REHEARSAL_FORM, REHEARSAL_INTENT, SourceChannel
 from bot.conversation import UNREADABLE_SLOT, gave_up_on, quoted_words, record_fields, slot_changes_from_message
@@ -99,6 +99,7 @@ class ValidateSlotMappings(ValidationAction):
         is_new_message = latest["timestamp"] != recorded_at
         record_id = tracker.slots.get("consultation_id")
         channel = source_channel(tracker.get_latest_input_channel()).value
+        limit = organization().time_limit_minutes
         changes: Dict[Text, Any] = {}
         for event in missed:  # as of when each was sent
             parsed = event.get("parse_data") or {}
@@ -106,7 +107,7 @@ class ValidateSlotMappings(ValidationAction):
             missed_intent = (parsed.get("intent") or {}).get("name")
             missed_changes = slot_changes_from_message(
                 {**tracker.slots, **changes}, missed_text, missed_intent, parsed.get("entities") or [],
-                event.get("timestamp") or now,
+                event.get("timestamp") or now, limit_minutes=limit, metadata=event.get("metadata"),
             )
             missed_changes.pop(UNREADABLE_SLOT, None)
             changes.update(missed_changes)
@@ -119,7 +120,8 @@ class ValidateSlotMappings(ValidationAction):
 
         before = {**tracker.slots, **changes}
         latest_changes = slot_changes_from_message(
-            before, text, intent, message.get("entities") or [], now, new_message=is_new_message
+            before, text, intent, message.get("entities") or [], now, new_message=is_new_message,
+            limit_minutes=limit, metadata=message.get("metadata"),
         )
         if latest_changes.get(UNREADABLE_SLOT):  # nothing read, nothing stored (actions/stages.py)
             return [SlotSet(name, value) for name, value in changes.items()] + [SlotSet(UNREADABLE_SLOT, True)]

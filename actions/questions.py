@@ -28,6 +28,12 @@ FORM_SLOTS = (
     "warnings_given",
     "conduct_continued",
     "departure_step",
+    "public",
+    "deadlock",
+    "injured",
+    "money_demanded",
+    "vulnerable",
+    "employee_department",
 )
 SKIP_REST = guidance.Button("残りの質問はとばす", '/dont_know{"skip":"all"}')
 

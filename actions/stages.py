@@ -36,6 +36,7 @@ def assess_and_record(slots: Dict[Text, Any]) -> Assessment:
             reasons=list(assessment.reasons),
             legal_risks=[code.value for code in assessment.legal_risks],
             escalations=[code.value for code in assessment.escalations],
+            follow_up_items=list(assessment.follow_up),
         )
     return assessment
 

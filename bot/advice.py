@@ -278,6 +278,10 @@ def follow_up_for(case: Case, verdict: Verdict) -> tuple[str, ...]:
         found.append("繰り返すときは、施設管理権にもとづく出入禁止を組織で検討してもらってください。")
     if Behavior.PERSISTENT in case.counted or case.restraint or Behavior.SNS_EXPOSURE in case.counted:
         found.append("続くときは、顧問弁護士からの警告文（内容証明）や法的手続きを相談窓口と検討してください。")
+    if case.over and case.validity is not DemandValidity.INVALID:
+        found.append("打ち切った要求への回答は、後日、組織として文書でお伝えしてください。")
+    if facts.injured or facts.property_damaged or Behavior.PHYSICAL_ATTACK in case.counted:
+        found.append("けがや物の被害は診断書や写真を残し、警察への被害届を組織で検討してください。")
     if case.validity is DemandValidity.VALID:
         found.append("お申し出の正当な部分は、業務の改善につなげてください。")
     return tuple(found)

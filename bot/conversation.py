@@ -10,19 +10,22 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from bot import lexicon
-from bot.assessment import STOPPABLE_REMARKS, Facts
+from bot.assessment import STOPPABLE_REMARKS, Facts, assess, demand_basis_of, validity_of
 from bot.codes import (
+    ALWAYS_UNACCEPTABLE,
     CRIMINAL_CONDUCT,
     DETAILS_INTENT,
     HANDOVER_INTENT,
     Behavior,
     DemandBasis,
+    DemandValidity,
     DepartureStep,
     SituationChannel,
+    Verdict,
     WarningLevel,
 )
 from bot.durations import parse_minutes
-from bot.text_facts import danger_cues, read_facts
+from bot.text_facts import danger_cues, read_facts, record_notes
 
 UNKNOWN = "unknown"
 # A question that does not apply to this case (no refusal to leave, no remark to ask to stop):
@@ -85,7 +88,14 @@ def facts_from_slots(slots: Mapping[str, Any], now: float) -> Facts:
         warnings_given=code_of(slots, "warnings_given", WarningLevel),
         conduct_continued=known(slots.get("conduct_continued")),
         departure_step=code_of(slots, "departure_step", DepartureStep),
+        deadlock=known(slots.get("deadlock")),
+        public=known(slots.get("public")),
+        money_demanded=known(slots.get("money_demanded")),
+        injured=slots.get("injured") is True,
+        property_damaged=slots.get("property_damaged") is True,
         self_harm=bool(slots.get("self_harm")),
+        vulnerable=slots.get("vulnerable") is True,
+        police_called=police_called(slots),
         identified=known(slots.get("identified")),
         recorded=known(slots.get("recorded")),
         alone=known(slots.get("alone")),
@@ -155,11 +165,19 @@ ANSWERED_AT_ONCE = frozenset(
 # Not answers either, so never a miss.
 INTERJECTION_INTENTS = ANSWERED_AT_ONCE | {"restart", "thank", "greet"}
 FACT_SLOTS = (
-    "ongoing", "behaviors", "departure_step", "warnings_given", "conduct_continued", "demand_basis",
-    "our_fault", "demand_related", "situation_channel", "elapsed_minutes", "demand", "identified", "recorded",
-    "alone",
+    "ongoing", "behaviors", "departure_step", "warnings_given", "conduct_continued", "public", "demand_basis",
+    "our_fault", "demand_related", "situation_channel", "elapsed_minutes", "deadlock", "injured", "money_demanded",
+    "vulnerable", "demand", "identified", "recorded", "alone", "employee_department",
 )
-YES_NO_SLOTS = ("ongoing", "our_fault", "demand_related", "identified", "recorded", "alone", "conduct_continued")
+YES_NO_SLOTS = (
+    "ongoing", "our_fault", "demand_related", "identified", "recorded", "alone", "conduct_continued",
+    "deadlock", "public", "money_demanded", "injured", "vulnerable",
+)
+# Asked only where the verdict or a legal label depends on them (question_applies).
+CONDITIONAL_SLOTS = (
+    "departure_step", "warnings_given", "conduct_continued", "demand_basis",
+    "public", "deadlock", "injured", "money_demanded", "vulnerable",
+)
 # Questions answered with a code from a button (`/inform{"demand_basis": "opinion"}`).
 CODE_SLOTS: dict[str, type] = {
     "demand_basis": DemandBasis,
@@ -168,8 +186,12 @@ CODE_SLOTS: dict[str, type] = {
 }
 _YES_NO_INTENTS = {"affirm": True, "deny": False, "dont_know": UNKNOWN}
 # Facts read from free text (bot.text_facts.read_facts) that have a slot of their own.
-STATED_SLOTS = YES_NO_SLOTS + ("situation_channel", "elapsed_minutes")
+STATED_SLOTS = YES_NO_SLOTS + ("property_damaged", "situation_channel", "elapsed_minutes")
 MAX_DEMAND_LENGTH = 500
+MAX_DEPARTMENT_LENGTH = 128
+# The channel's user profile, where a channel gives one (REST `metadata`, see README).
+DEPARTMENT_METADATA_KEY = "department"
+RECORD_NOTES_SLOT = "record_notes"
 # Set for a message that is an unknown `/payload` (a stale button, a client's typo).
 UNREADABLE_SLOT = "unreadable_payload"
 MAX_MISSES = 2
@@ -246,6 +268,9 @@ def _answer(slots: Mapping[str, Any], text: str, intent: str | None, entities: l
     if requested == "demand" and typed:
         demand = text.strip()[:MAX_DEMAND_LENGTH]
         return {"demand": demand} if demand else {}
+    if requested == "employee_department" and typed:
+        department = re.sub(r"(?:です|でした|の所属です|所属)?[。.!！\s]*$", "", text.strip())[:MAX_DEPARTMENT_LENGTH]
+        return {"employee_department": department} if department else {}
     return {}
 
 
@@ -259,6 +284,58 @@ def _coded_answers(entities: list[Mapping[str, Any]]) -> dict[str, Any]:
     return answers
 
 
+def department_from_profile(metadata: Mapping[str, Any] | None) -> str | None:
+    """The employee's department as the channel's user profile gives it (message metadata
+    `department`, or `user.department`), None when it gives none."""
+    if not isinstance(metadata, Mapping):
+        return None
+    user = metadata.get("user")
+    value = metadata.get(DEPARTMENT_METADATA_KEY)
+    if value is None and isinstance(user, Mapping):
+        value = user.get(DEPARTMENT_METADATA_KEY)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()[:MAX_DEPARTMENT_LENGTH]
+
+
+def _merged_notes(notes: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """Record notes with a message's added: lists keep each item once, the count its largest."""
+    merged = dict(notes)
+    for key, value in new.items():
+        if isinstance(value, list):
+            merged[key] = list(dict.fromkeys([*(merged.get(key) or []), *value]))
+        elif isinstance(value, bool):
+            merged[key] = value or bool(merged.get(key))
+        elif isinstance(value, int):
+            merged[key] = max(value, merged.get(key) or 0)
+    return merged
+
+
+def _notes(slots: Mapping[str, Any]) -> Mapping[str, Any]:
+    notes = slots.get(RECORD_NOTES_SLOT)
+    return notes if isinstance(notes, Mapping) else {}
+
+
+def police_called(slots: Mapping[str, Any]) -> bool:
+    """The police were called: the last step of the departure sequence, or the employee said so."""
+    return slots.get("departure_step") == DepartureStep.POLICE_CALLED.value or _notes(slots).get("police_called") is True
+
+
+def _note_changes(slots: Mapping[str, Any], text: str, intent: str | None, stated: Mapping[str, Any]) -> dict:
+    """What the record keeps from this typed message: bot.text_facts.record_notes, the
+    employee's own words when they tell of distress, and the words that tell of an injury."""
+    new = record_notes(text)
+    if intent == DISTRESS_INTENT:
+        new["employee_condition"] = [text.strip()]
+    if stated.get("injured") is True:
+        new["injuries"] = [text.strip()]
+    if not new:
+        return {}
+    notes = _notes(slots)
+    merged = _merged_notes(notes, new)
+    return {RECORD_NOTES_SLOT: merged} if merged != notes else {}
+
+
 def slot_changes_from_message(
     slots: Mapping[str, Any],
     text: str,
@@ -266,6 +343,8 @@ def slot_changes_from_message(
     entities: Iterable[Mapping[str, Any]],
     now: float,
     new_message: bool = True,
+    limit_minutes: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The slots one employee message changes; unchanged slots are left out.
 
@@ -278,6 +357,9 @@ def slot_changes_from_message(
     - conduct read from text is a suggestion (`suggested_behaviors`) until the employee
       confirms it; only confirmed conduct counts for a crime (facts_from_slots).
     - danger: an emergency or an explicit danger cue in the text (bot.text_facts.danger_cues).
+    - the record's notes (staff present, apologies, answers, the employee's condition) and the
+      department the channel's profile gives (`metadata`).
+    - `limit_minutes` (the organisation's time limit) decides the questions that depend on it.
     """
     if is_unknown_payload(text, intent):  # whatever the NLU guessed for its text means nothing
         return {UNREADABLE_SLOT: True}
@@ -331,6 +413,11 @@ def slot_changes_from_message(
 
     if not slots.get("refused_to_leave") and typed and lexicon.mentions_refusal_to_leave(text):
         changes["refused_to_leave"] = True
+    if typed and new_message:
+        changes.update(_note_changes(slots, text, intent, stated))
+    department = department_from_profile(metadata)
+    if department is not None and slots.get("employee_department") in (None, UNKNOWN):
+        changes["employee_department"] = department
 
     if _entity_values(entities, "skip"):  # 「残りの質問はとばす」
         for name in FACT_SLOTS:
@@ -338,7 +425,7 @@ def slot_changes_from_message(
                 changes[name] = UNKNOWN
     else:
         changes.update(_misses(slots, intent, changes, new_message))
-    changes.update(_needed({**slots, **changes}))
+    changes.update(_needed({**slots, **changes}, now, limit_minutes))
     return {name: value for name, value in changes.items() if slots.get(name) != value}
 
 
@@ -353,24 +440,66 @@ def _from_basis(slots: Mapping[str, Any]) -> dict[str, Any]:
     return derived
 
 
-def question_applies(name: str, slots: Mapping[str, Any]) -> bool:
-    """Whether a conditional question fits the case as it stands."""
+def over_limit(slots: Mapping[str, Any], now: float, limit_minutes: int | None) -> bool:
+    """Whether the exchange has reached the time limit, live or as reported afterwards."""
+    elapsed = elapsed_minutes_now(slots, now)
+    return limit_minutes is not None and elapsed is not None and elapsed >= limit_minutes
+
+
+# Conduct that is no mere long talk: a caller showing it is not asked about as a vulnerable caller.
+_NOT_MERE_TALK = (ALWAYS_UNACCEPTABLE | CRIMINAL_CONDUCT) - {Behavior.PERSISTENT}
+_REMARKS_IN_PUBLIC = frozenset({Behavior.VERBAL_ABUSE, Behavior.PERSONAL_ATTACK})
+
+
+def question_applies(
+    name: str,
+    slots: Mapping[str, Any],
+    now: float = 0.0,
+    limit_minutes: int | None = None,
+    first_judgement: bool = False,
+) -> bool:
+    """Whether a conditional question fits the case as it stands.
+
+    Time-dependent questions need `limit_minutes`; `first_judgement` leaves out what only a
+    legal label (shown later, in 「くわしく」) depends on.
+    """
+    conduct = frozenset(behaviors_of(slots))
     if name == "departure_step":
         return bool(slots.get("refused_to_leave"))
     if name == "warnings_given":
-        return bool(frozenset(behaviors_of(slots)) & STOPPABLE_REMARKS)
+        return bool(conduct & STOPPABLE_REMARKS)
     if name == "conduct_continued":
         return code_of(slots, "warnings_given", WarningLevel) not in (None, WarningLevel.NONE)
     if name == "demand_basis":  # read from the two facts when they settle it
         return slots.get("our_fault") is not True and slots.get("demand_related") is not False
+    if name == "public":  # a threat to expose vs. defamation; an insult needs others to hear it
+        if channel_of(slots) is SituationChannel.SNS:
+            return False
+        if Behavior.SNS_EXPOSURE in conduct:
+            return True
+        if first_judgement or limit_minutes is None or not conduct & _REMARKS_IN_PUBLIC:
+            return False
+        verdict = assess(facts_from_slots(slots, now), limit_minutes).verdict  # 侮辱罪 is named only for these
+        return verdict in (Verdict.HARASSMENT, Verdict.CRIMINAL)
+    if name == "deadlock":  # a valid demand becomes time restraint only in deadlock past the limit
+        if not over_limit(slots, now, limit_minutes) or slots.get("vulnerable") is True:
+            return False
+        basis = demand_basis_of(facts_from_slots(slots, now))
+        return basis is not DemandBasis.REASONABLE_ACCOMMODATION and validity_of(basis) is not DemandValidity.INVALID
+    if name == "injured":  # 傷害罪
+        return Behavior.PHYSICAL_ATTACK in conduct
+    if name == "money_demanded":  # 恐喝罪 needs a threat or violence for money
+        return bool(conduct & CRIMINAL_CONDUCT)
+    if name == "vulnerable":  # long talk with nothing unacceptable in it (Sapporo's 30–60 minutes)
+        return over_limit(slots, now, limit_minutes) and not conduct & _NOT_MERE_TALK and not slots.get("danger")
     return True
 
 
-def _needed(slots: Mapping[str, Any]) -> dict[str, Any]:
+def _needed(slots: Mapping[str, Any], now: float, limit_minutes: int | None) -> dict[str, Any]:
     """Conditional questions marked NOT_NEEDED, or open again (None) once they apply."""
     changes: dict[str, Any] = {}
-    for name in ("departure_step", "warnings_given", "conduct_continued", "demand_basis"):
-        applies = question_applies(name, slots)
+    for name in CONDITIONAL_SLOTS:
+        applies = question_applies(name, slots, now, limit_minutes)
         if not applies and slots.get(name) is None:
             changes[name] = NOT_NEEDED
         elif applies and slots.get(name) == NOT_NEEDED:
@@ -418,15 +547,32 @@ def understood_facts(slots: Mapping[str, Any]) -> dict[str, Any]:
     demand = slots.get("demand")
     if demand and demand != UNKNOWN:
         facts["demand_given"] = True
-    for name in ("danger", "refused_to_leave", "self_harm"):
-        if slots.get(name):
+    for name in ("danger", "refused_to_leave", "self_harm", "property_damaged"):
+        if slots.get(name) is True:
             facts[name] = True
     return facts
+
+
+_JOINED = "／"
+
+
+def _joined(items: Any) -> str | None:
+    return _JOINED.join(items) if isinstance(items, list) and items else None
+
+
+def _injuries(slots: Mapping[str, Any], notes: Mapping[str, Any]) -> str | None:
+    """The employee's words about the injury; 「なし」 when they said no one was hurt."""
+    if slots.get("injured") is True:
+        return _joined(notes.get("injuries")) or "けがあり"
+    return "なし" if slots.get("injured") is False else None
 
 
 def record_fields(slots: Mapping[str, Any], now: float) -> dict[str, Any]:
     """The consultation record's fact fields as the slots hold them now."""
     demand = slots.get("demand")
+    notes = _notes(slots)
+    department = slots.get("employee_department")
+    count = notes.get("answer_count")
     return {
         "situation_channel": (channel := channel_of(slots)) and channel.value,
         "ongoing": known(slots.get("ongoing")),
@@ -439,7 +585,14 @@ def record_fields(slots: Mapping[str, Any], now: float) -> dict[str, Any]:
         "recorded": known(slots.get("recorded")),
         "alone": known(slots.get("alone")),
         "warnings_given": _code_or_none(WarningLevel, slots.get("warnings_given")),
-        **({"police_called": True} if slots.get("departure_step") == DepartureStep.POLICE_CALLED.value else {}),
+        **({"police_called": True} if police_called(slots) else {}),
+        "staff_present": list(notes.get("staff_present") or []),
+        "apologised_for": _joined(notes.get("apologised_for")),
+        "answers_given": list(notes.get("answers_given") or []),
+        "answer_count": count if isinstance(count, int) and count > 0 else None,
+        "injuries": _injuries(slots, notes),
+        "employee_condition": _joined(notes.get("employee_condition")),
+        "employee_department": department if isinstance(department, str) and department != UNKNOWN else None,
     }
 
 

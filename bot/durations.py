@@ -51,6 +51,12 @@ def _number(text: str) -> Decimal | None:
     return Decimal(value)
 
 
+def count_of(numeral: str) -> int | None:
+    """A count written in Arabic or kanji numerals (「3」「三」「十二」), None when malformed."""
+    value = _number(unicodedata.normalize("NFKC", numeral)) if numeral else None
+    return int(value) if value is not None and value == value.to_integral_value() else None
+
+
 def _whole_minutes(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 

@@ -364,7 +364,7 @@ def handover_summary(facts: Facts, assessment: Assessment, record: Mapping[str, 
     when = "対応中" if facts.ongoing else "対応後"
     minutes = f"・約{facts.elapsed_minutes}分" if facts.elapsed_minutes is not None else ""
     number = f" No.{record['id']}" if record.get("id") is not None else ""
-    department = f"（{record['department']}）" if record.get("department") else ""
+    department = f"（{record['employee_department']}）" if record.get("employee_department") else ""
     demand = record.get("demand")
     wanted = paraphrase(demand) if demand else None
     if wanted:
@@ -383,7 +383,7 @@ def handover_summary(facts: Facts, assessment: Assessment, record: Mapping[str, 
         done.append(facts.warnings_given.label)
     if facts.departure_step not in (None, DepartureStep.NONE):
         done.append(facts.departure_step.label)
-    if facts.police_called:
+    if facts.police_called and facts.departure_step is not DepartureStep.POLICE_CALLED:
         done.append("警察に通報済み")
     if done:
         lines.append("・ここまで：" + "、".join(done))
@@ -513,11 +513,30 @@ def question(slot: str, ongoing: bool) -> Reply:
             _choices("続いている" if ongoing else "続いた", "おさまった", "わからない"),
         ),
         "deadlock": Reply(
-            "説明した後も、同じ話の繰り返しになっていますか？",
+            "説明した後も、同じ話の繰り返しになっていますか？" if ongoing else "説明した後も、同じ話の繰り返しになっていましたか？",
             _choices("繰り返しになっている", "話は進んでいる", "わからない"),
         ),
         "departure_step": Reply(
             "居座っている相手に、どこまで伝えましたか？", _inform("departure_step", _DEPARTURE_CHOICES)
+        ),
+        "public": Reply(
+            "ほかのお客様がいる場や、ネット上でのことですか？（一対一の電話や窓口なら「いいえ」です）",
+            _choices("人前・ネット上", "一対一", "わからない"),
+        ),
+        "injured": Reply(
+            "あなたや周りの職員に、けがをした人はいますか？" if ongoing else "そのとき、けがをした人はいましたか？",
+            _choices("けがをした", "けがはない", "わからない"),
+        ),
+        "money_demanded": Reply(
+            "お金や物（返金・弁償・慰謝料など）を求められましたか？",
+            _choices("求められた", "求められていない", "わからない"),
+        ),
+        "vulnerable": Reply(
+            "お話の様子から、もの忘れや混乱、寂しさなど、支援が必要そうな様子はありますか？",
+            _choices("ありそう", "なさそう", "わからない"),
+        ),
+        "employee_department": Reply(
+            "最後に、記録のため、あなたの所属（課や係）を教えてください。", (Button("答えない", "/dont_know"),)
         ),
         "identified": Reply(
             "相手の氏名や連絡先はわかっていますか？", _choices("わかっている", "わかっていない", "不明")

@@ -95,9 +95,9 @@ def parse_organization(raw: dict) -> OrganizationSettings:
     )
 
 
-@lru_cache(maxsize=4)
 def load_organization(path: str | None = None) -> OrganizationSettings:
-    """Read the settings file once per path (ORGANIZATION_FILE, else organization.yml)."""
+    """Read the settings file (ORGANIZATION_FILE, else organization.yml). Each process's entry point
+    reads it once and passes the result down."""
     file = Path(path or os.environ.get("ORGANIZATION_FILE") or DEFAULT_ORGANIZATION_FILE)
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))

@@ -19,7 +19,20 @@ self_harm             bool        the customer says they will kill themselves (�
 warned                bool        the employee asked them to stop or warned them
 continued_after_      bool        they went on after that (注意してもやめない)
 warning
+deadlock              bool        同じ話の繰り返し・平行線 / 話は進んでいる (膠着)
+public                bool        大勢の前で・ネットに書き込まれた / 一対一・まだ投稿はない
+money_demanded        bool        金を払え・返金しろ・慰謝料を請求 / お金の要求はない
+injured               bool        殴られてけがをした / けがはない
+property_damaged      bool        パソコンを壊された・窓ガラスを割られた / 壊されてはいない
+vulnerable            bool        認知症のよう・話がかみ合わない・寂しい / しっかりされている
 ====================  ==========  ==================================================
+
+A threat to post (「ネットに晒すぞ」) is not ``public``: only what was said before others or
+posted is. A citizen's own accident (「転んでケガをした」という苦情) is not ``injured``.
+
+:func:`record_notes` reads what only the record keeps: the staff present (「係長と二人で対応」),
+what was apologised for (「〜についてお詫びしました」) and the answers given and how often
+(「3回説明しました」「同じ説明を三回」).
 
 ``asking`` (the fact the bot has just asked about) lets a short typed answer count: 「あった」
 answers 「ミスや不備はありましたか？」, 「一人です」 「お一人で対応していますか？」.
@@ -35,7 +48,7 @@ from typing import Any, Callable
 
 from bot.codes import DangerCue, SituationChannel
 from bot.conduct import not_conduct_reason
-from bot.durations import parse_minutes
+from bot.durations import count_of, parse_minutes
 from bot.lexicon import find_channels, is_negated, mentions_refusal_to_leave, normalise
 
 FACT_KEYS = (
@@ -50,6 +63,12 @@ FACT_KEYS = (
     "self_harm",
     "warned",
     "continued_after_warning",
+    "deadlock",
+    "public",
+    "money_demanded",
+    "injured",
+    "property_damaged",
+    "vulnerable",
 )
 
 _NEGATION = re.compile(
@@ -142,6 +161,11 @@ _THEIR_RECORDING = re.compile(
 
 # --- alone -------------------------------------------------------------------------------
 _ONE = r"(?:一人|ひとり|1人|独り)"
+# Colleagues who may be there with the employee (also what record_notes keeps as staff present).
+_ROLE = (
+    r"(?:課長補佐|課長|係長|主任|主査|所長|室長|部長|次長|店長|副店長|センター長|班長|リーダー|上司|管理職|同僚|先輩|後輩"
+    r"|警備員?|ほかの職員|他の職員|別の職員|応援の職員)"
+)
 _ALONE = re.compile(
     rf"{_ONE}(?:で|きり|だけ)(?:で)?(?:対応|受け|いる|います|い(?:ま|る)|窓口|電話|やって|応対|残って)"
     rf"|(?:私|わたし|自分|僕|俺){_ONE}|^{_ONE}(?:です|だけ|きり|で)?(?:です)?[。!！]?$|{_ONE}(?:しか)(?:いない|いません)"
@@ -149,7 +173,7 @@ _ALONE = re.compile(
 )
 _NOT_ALONE = re.compile(
     r"(?:二人|ふたり|2人|3人|三人|複数|数人|何人か)(?:で|体制)|複数(?:です|人)"
-    r"|(?:上司|同僚|係長|課長|主任|先輩|店長|警備員?|ほかの職員|他の職員|別の職員|応援|管理職)(?:が|も|と|に)(?:一緒|同席|隣|となり|横|そば|近く|来て|駆けつけ|いて|います|いる|入って|対応|代わ|替わ)"
+    rf"|(?:{_ROLE}|応援)(?:が|も|と|に)(?:一緒|同席|隣|となり|横|そば|近く|来て|駆けつけ|いて|います|いる|入って|対応|代わ|替わ|二人|ふたり|2人)"
     r"|同席(?:して|中|しています|してもら)|応援(?:を|が)(?:呼|来|頼)"
     rf"|{_ONE}(?:じゃ|では)(?:ない|ありません|なかった)"
 )
@@ -184,6 +208,96 @@ _CONTINUED = re.compile(
     r"無視|聞かない|聞き入れ|応じ(?:ない|ず|ません)|帰らない|帰りません|居座|変わら(?:ない|ず)|同じ)"
 )
 
+# --- deadlock (膠着) ----------------------------------------------------------------------
+_TIMES = r"(?:何度|何回|[0-9]+(?:回|度)|[一二三四五六七八九十]+(?:回|度))"
+_DEADLOCK = re.compile(
+    r"同じ(?:話|こと|主張|要求|内容|質問|説明)(?:の|を)?(?:繰り返|くりかえ|堂々巡り|ループ)|堂々巡り|平行線|押し問答|話が(?:進ま|前に進ま|まとまら)"
+    rf"|(?:{_TIMES}(?:も)?)?(?:説明|回答|お答え|ご説明)(?:を)?(?:{_TIMES}(?:も)?)?(?:しても|したが|したけど|しましたが|したのに|したものの)[^。]{{0,16}}?"
+    r"(?:納得|理解|聞き入れ|わかって|分かって)(?:して|され|いただけ|もらえ|くれ)?(?:ない|ません|ず|ていない)"
+    r"|納得(?:されず|してもらえず|していただけず|してくれず|しない|されない|してもらえない|していただけない)"
+)
+_NO_DEADLOCK = re.compile(r"話(?:は|が)(?:進んで|まとまり|まとまっ)|納得(?:して(?:くれ|もらえ|いただけ)(?:た|ました)|されました|された)")
+
+# --- public -------------------------------------------------------------------------------
+_ONLOOKERS = (
+    r"(?:人前|大勢の(?:人の)?|皆の|みんなの|(?:ほかの|他の|周りの|まわりの)(?:お客(?:様|さん)?|客|人|方|利用者|来庁者)|来庁者の|利用者の|待合(?:室)?|ロビー)"
+)
+_POSTED = r"(?:書き込|投稿|掲載|アップ|拡散|晒|さら|載せ|書か|up)"
+_PUBLIC = re.compile(
+    rf"{_ONLOOKERS}(?:で|前で|の前で|の目の前で|に聞こえ|がいる|が見て|もいる|もいて)"
+    rf"|(?:ネット|sns|x|ツイッター|twitter|インスタ|掲示板|口コミ|くちこみ|レビュー|ブログ|youtube|動画サイト|ホームページ)[^。]{{0,16}}?{_POSTED}"
+    r"(?:され|まれ|れ|られ)(?:ました|た(?!ら|く|い)|ています|ている|てしまい|てい(?:た|まし))"
+    rf"|{_POSTED}(?:んで|して)(?:い(?:る|ます|ました|た)|あ(?:る|ります|りました))"
+)
+_NOT_PUBLIC = re.compile(
+    r"一対一|1対1|二人きり|ふたりきり|周りに(?:は)?(?:誰も|人は|ほかの人は|他の人は)(?:いな|いませ)"
+    rf"|(?:まだ)?(?:投稿|書き込み)(?:は|も)(?:まだ)?(?:ない|無い|ありません|されていません|されてない)"
+    r"|まだ(?:投稿|書き込|拡散)(?:は)?(?:されて|まれて)?(?:い)?(?:ない|ません)"
+)
+
+# --- money --------------------------------------------------------------------------------
+_MONEY = r"(?:お金|金|かね|現金|金銭|返金|弁償|賠償|慰謝料|補償|治療費|交通費|損害|代金|迷惑料|示談金|[0-9]+万?円|[一二三四五六七八九十百千]+万円)"
+_MONEY_DEMANDED = re.compile(
+    rf"{_MONEY}(?:を|も)?(?:払え|はらえ|払わ(?:せ|ん)|よこせ|出せ|だせ|返せ|かえせ|払って|返して|しろ|せよ|して(?:ほしい|欲しい|くれ)|求め|要求|請求|払うよう)"
+    rf"|{_MONEY}(?:の|を)(?:要求|請求|支払い)"
+    r"|金で解決|(?:払え|よこせ)(?:よ|って|と)"
+)
+_NO_MONEY = re.compile(r"(?:お金|金銭|返金)(?:の|を)?(?:要求|請求|話)(?:は|も)(?:ない|無い|ありません|なかった|出ていません|されていません)")
+_MONEY_WORD = re.compile(rf"^(?:{_MONEY})(?:です|してほしい|して欲しい|の要求|を求めています|を要求されています)?$")
+
+# --- injury and damage --------------------------------------------------------------------
+_HURT = r"(?:けが|ケガ|怪我|負傷|出血|血が出|あざ|打撲|骨折|ねんざ|捻挫|すり傷|擦り傷|ひっかき傷|引っかき傷)"
+_INJURED = re.compile(
+    r"(?:殴ら|なぐら|叩か|たたか|蹴ら|けら|突き飛ばさ|押し倒さ|押さ|引っかか|ひっかか|噛ま|つねら|投げつけら|ぶつけら|首を絞めら)れ"
+    rf"[^。]{{0,20}}?{_HURT}"
+    rf"|(?:{_ROLE}|私|わたし|自分|職員|担当者?)(?:が|は|も)[^。]{{0,12}}?{_HURT}(?:を)?(?:し|負|させられ|を負わされ)"
+    rf"|{_HURT}(?:を)?(?:させられ|負わされ)|{_HURT}(?:人|にん)(?:が|も)(?:出|い)"
+)
+_NOT_INJURED = re.compile(
+    rf"{_HURT}(?:は|も)(?:特に|幸い)?(?:ない|無い|ありません|なかった|していません|してない|なし|ありませんでした)|{_HURT}人は(?:い)?(?:ない|いません|出ていません)"
+)
+_OBJECT = (
+    r"(?:物|もの|備品|パソコン|pc|机|つくえ|椅子|いす|イス|ドア|扉|窓|ガラス|カウンター|パーテーション|アクリル板|仕切り|掲示物|ポスター"
+    r"|パンフレット|書類|申請書|電話機|電話|モニター|画面|プリンター|スマホ|携帯|眼鏡|メガネ|めがね|名札|看板|ロッカー|棚|壁|公用車)"
+)
+_PROPERTY_DAMAGED = re.compile(
+    rf"{_OBJECT}(?:を|が|まで)[^。、]{{0,8}}?(?:壊|こわ|割|わ(?=られ)|破|やぶ|叩き割|たたき割|蹴り壊|へこま|傷つけ|ひっくり返|倒|投げ壊)"
+    r"(?:され|れ|ら|られ|し|っ)(?:れ)?(?:ました|た(?!ら|く)|て(?:い|しま|き|いき|いった))"
+)
+_NOT_DAMAGED = re.compile(r"(?:壊|割|破)(?:され|れ)(?:ては|て)?(?:は)?(?:い)?(?:ない|ません)|(?:物|備品)の被害は(?:ない|ありません)")
+
+# --- a caller who may need support --------------------------------------------------------
+_VULNERABLE = re.compile(
+    r"認知症|物忘れ|もの忘れ|ものわすれ|記憶が(?:あいまい|曖昧|はっきりしない)|混乱(?:され|している様子|気味|しておられ)"
+    r"|(?:話|会話)が(?:かみ合わ|噛み合わ|かみあわ|通じ)|寂しい|さみしい|さびしい|寂しそう|さみしそう|話し相手が(?:いない|ほしい|欲しい)"
+    r"|身寄りが(?:ない|いない)|孤独|孤立|独居|一人暮らしの(?:高齢|お年寄り)|高齢の一人暮らし"
+)
+_NOT_VULNERABLE = re.compile(r"しっかり(?:されて|して)(?:いる|います|いた|いました|おられ)|認知症(?:では|じゃ)(?:ない|ありません)")
+
+# --- what only the record keeps -----------------------------------------------------------
+_STAFF = re.compile(
+    rf"({_ROLE})(?:の[^。、]{{1,8}}?さん)?(?:と|が|も)(?:一緒|同席|隣|となり|横|そば|来て|駆けつけ|立ち会|入って|対応|二人|ふたり|2人|三人|3人)"
+    rf"|({_ROLE})(?:に|から)(?:同席|立ち会|応援|来)"
+)
+_APOLOGISED = re.compile(
+    r"([^。、「」\n]{2,40}?)(?:について|に関して|の件で|の件を|の点について|の点を|を)(?:は)?(?:お詫び|おわび|謝罪|陳謝|お謝り)"
+    r"(?:しました|した|いたしました|をしました|をいたしました|しています|しております|済み)"
+)
+_COUNT = r"([0-9]+|[一二三四五六七八九十]+)(?:回|度)"
+_ANSWER_VERB = r"(?:説明|回答|お答え|答え|案内|ご案内|ご説明|返答|お伝え)"
+_ANSWER_COUNT = re.compile(
+    rf"{_COUNT}(?:も|ほど|くらい|ぐらい|以上|、)*(?:同じ)?(?:内容の|ように)?{_ANSWER_VERB}"
+    rf"|同じ{_ANSWER_VERB}を{_COUNT}|{_ANSWER_VERB}(?:を)?(?:同じ内容で|同じように)?{_COUNT}"
+)
+_POLICE_CALLED = re.compile(
+    r"(?:110番|警察)(?:に|へ|を)?(?:通報|連絡|電話)?(?:しました|した|済み|してもらいました|してもらった|しています)"
+    r"|警察を呼(?:びました|んだ|んでもらいました|んでもらった)|警察(?:官)?が(?:来|駆けつけ|到着)(?:ました|た|て)"
+)
+_ANSWER_GIVEN = re.compile(
+    rf"[「『]([^「」『』]{{2,80}})[」』](?:と|って)[^。]{{0,12}}?{_ANSWER_VERB}"
+    rf"|([^。、「」\n]{{2,40}}?)(?:と|ことを|旨を)(?:{_COUNT}(?:も|ほど)?)?{_ANSWER_VERB}(?:し|いたし|しま|を)"
+)
+
 
 def _channel(text: str) -> str | None:
     """The first channel named; a place of the office (庁舎・フロア) yields to the medium (電話)."""
@@ -214,6 +328,21 @@ def _warnings(norm: str) -> tuple[bool | None, bool | None]:
     return True, (True if _CONTINUED.match(norm[warned.start():]) else None)
 
 
+# What a citizen reports happened to them (「自転車を壊されたという苦情」) is their complaint, not harm to us.
+_REPORTED = re.compile(r"^[^。]{0,12}?(?:という|との|って)(?:苦情|相談|ご相談|問い合わせ|お問い合わせ|申し出|お申し出|訴え|電話|連絡|話)")
+
+
+def _stated_by_customer(norm: str, pattern: re.Pattern, code: str) -> bool | None:
+    """True when the customer did it (a hypothetical, a citizen's own accident or a complaint
+    about what happened to them is not), None when the text does not say."""
+    for match in pattern.finditer(norm):
+        if _negated_here(norm, match.end()) or _REPORTED.match(norm[match.end():]):
+            continue
+        if not_conduct_reason(norm, match.start(), match.end(), code) is None:
+            return True
+    return None
+
+
 def _self_harm(norm: str) -> bool | None:
     for match in _SELF_HARM.finditer(norm):
         if not _negated_here(norm, match.end()) and not_conduct_reason(norm, match.start(), match.end()) is None:
@@ -228,6 +357,11 @@ _ANSWERS: dict[str, tuple[str, str]] = {
     "recorded": (_YES + r"|とれている|とれてい|とれてる|取れている|取れてる|録音している|録音してい|とってい|取ってい", _NO + r"|とれていない|とれてない|取れていない|取れてない|とっていない|してい?ない"),
     "alone": (_YES + r"|一人|ひとり|1人|自分だけ|私だけ", _NO + r"|複数|二人|ふたり|2人|3人|三人|数人|上司と|同僚と"),
     "ongoing": (_YES + r"|対応中|いま対応中|今対応中|いま|今|現在対応中|まだ続いている|続いてい", _NO + r"|終わった後|終わった|終わりました|もう終わった|対応後|終了"),
+    "deadlock": (_YES + r"|繰り返しになっている|繰り返し|くりかえし|堂々巡り|平行線|進んでいない|進まない", _NO + r"|話は進んでいる|進んでいる|進んでい|繰り返しではない"),
+    "public": (_YES + r"|人前|人前で|大勢の前|投稿された|書き込まれた|公開された|見られている", _NO + r"|一対一|二人きり|人前ではない|投稿はない|投稿されていない"),
+    "money_demanded": (_YES + r"|お金|金銭|金銭の要求|お金の要求|返金|弁償|慰謝料", _NO + r"|お金ではない|金銭ではない|お金の要求はない"),
+    "injured": (_YES + r"|けがをした|けがした|ケガした|怪我した|けががある|けが人がいる", _NO + r"|けがはない|けがはなかった|ケガはない|怪我はない|無事"),
+    "vulnerable": (_YES + r"|ありそう|心配|ある|その様子がある|支援が必要そう", _NO + r"|しっかりしている|なさそう|特にない|問題ない"),
 }
 
 _READERS: dict[str, Callable[[str], bool | None]] = {
@@ -238,6 +372,14 @@ _READERS: dict[str, Callable[[str], bool | None]] = {
     "alone": lambda norm: _polarity(norm, _ALONE, _NOT_ALONE),
     # A live marker wins over a past one: 「昨日来た人が今日も来て、いま窓口にいます」.
     "ongoing": lambda norm: True if _polarity(norm, _LIVE) else (False if _PAST.search(norm) else None),
+    "deadlock": lambda norm: _polarity(norm, _DEADLOCK, _NO_DEADLOCK),
+    "public": lambda norm: _polarity(norm, _PUBLIC, _NOT_PUBLIC),
+    "money_demanded": lambda norm: _polarity(norm, _MONEY_DEMANDED, _NO_MONEY),
+    "injured": lambda norm: False if _NOT_INJURED.search(norm) else _stated_by_customer(norm, _INJURED, "physical_attack"),
+    "property_damaged": lambda norm: (
+        False if _NOT_DAMAGED.search(norm) else _stated_by_customer(norm, _PROPERTY_DAMAGED, "physical_attack")
+    ),
+    "vulnerable": lambda norm: _polarity(norm, _VULNERABLE, _NOT_VULNERABLE),
 }
 
 
@@ -250,7 +392,7 @@ def read_facts(text: str, asking: str | None = None) -> dict[str, Any]:
     norm = normalise(text or "")
     facts: dict[str, Any] = {}
     for key, reader in _READERS.items():
-        value = _answer(norm, *_ANSWERS[key]) if asking == key else None
+        value = _answer(norm, *_ANSWERS[key]) if asking == key and key in _ANSWERS else None
         if value is None:
             value = reader(norm)
         if value is not None:
@@ -268,7 +410,39 @@ def read_facts(text: str, asking: str | None = None) -> dict[str, Any]:
         facts["warned"] = True
     if continued:
         facts["continued_after_warning"] = True
+    if asking == "demand" and "money_demanded" not in facts and _MONEY_WORD.match(re.sub(r"[\s。、!！]+", "", norm)):
+        facts["money_demanded"] = True  # the demand typed as one word: 「返金」「慰謝料」
     return facts
+
+
+def record_notes(text: str) -> dict[str, Any]:
+    """What the record keeps and the judgement does not use, as the message states it:
+    ``staff_present`` (roles), ``apologised_for`` and ``answers_given`` (the employee's words),
+    ``answer_count`` (how often the answer was given) and ``police_called`` (「110番しました」).
+    A note not stated is absent."""
+    norm = normalise(text or "")
+    notes: dict[str, Any] = {}
+    staff = [role for match in _STAFF.finditer(norm) for role in match.groups() if role]
+    if staff:
+        notes["staff_present"] = list(dict.fromkeys(staff))
+    apologies = [match.group(1).strip() for match in _APOLOGISED.finditer(norm)]
+    if apologies:
+        notes["apologised_for"] = list(dict.fromkeys(apologies))
+    counts = [count_of(next(group for group in match.groups() if group)) for match in _ANSWER_COUNT.finditer(norm)]
+    counts = [count for count in counts if count]
+    if counts:
+        notes["answer_count"] = max(counts)
+    answers = [
+        (match.group(1) or match.group(2)).strip() for match in _ANSWER_GIVEN.finditer(norm)
+        if not _ANSWER_COUNT.fullmatch((match.group(1) or match.group(2)).strip())
+    ]
+    answers = [answer for answer in answers
+               if not re.fullmatch(rf"[^ぁ-んァ-ン一-龥]*|(?:何度|何回)も?|同じ|{_ROLE}", answer)]  # 「係長と説明」
+    if answers:
+        notes["answers_given"] = list(dict.fromkeys(answers))
+    if _polarity(norm, _POLICE_CALLED):
+        notes["police_called"] = True
+    return notes
 
 
 # --- danger cues -------------------------------------------------------------------------

@@ -239,8 +239,8 @@ def _float_env(name: str, default: float) -> float:
     return float(value) if value not in (None, "") else default
 
 
-def service_from_environment(poll: float | None = None) -> TimerService:
-    warn_default = settings.load_organization().warn_before_minutes * 60
+def service_from_environment(organization: settings.OrganizationSettings, poll: float | None = None) -> TimerService:
+    warn_default = organization.warn_before_minutes * 60
     rasa_url = os.environ.get("RASA_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
     return TimerService(
         database_url=None,
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll", type=float, help="seconds between polls (default TIMER_POLL_SECONDS or 5)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    service = service_from_environment(args.poll)
+    service = service_from_environment(settings.load_organization(), args.poll)
     if args.once:
         service.poll()
         return 0

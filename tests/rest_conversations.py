@@ -111,8 +111,11 @@ class Chat:
     sender: str = field(default_factory=lambda: f"employee-{uuid.uuid4().hex[:12]}")
     turns: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
 
-    def say(self, message: str) -> list[dict[str, Any]]:
-        body = json.dumps({"sender": self.sender, "message": message}).encode("utf-8")
+    def say(self, message: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        payload: dict[str, Any] = {"sender": self.sender, "message": message}
+        if metadata is not None:
+            payload["metadata"] = metadata
+        body = json.dumps(payload).encode("utf-8")
         request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=120) as response:
             replies = json.loads(response.read().decode("utf-8"))

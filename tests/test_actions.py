@@ -22,7 +22,7 @@ from actions.stages import (
     ActionTriage,
 )
 from bot.codes import REHEARSAL_FORM, Behavior
-from bot.settings import PROJECT_ROOT, load_organization
+from bot.settings import PROJECT_ROOT
 from tests.trackers import entity, make_tracker
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -42,11 +42,9 @@ def isolated_services(tmp_path, monkeypatch):
         encoding="utf-8",
     )
     monkeypatch.setenv("ORGANIZATION_FILE", str(organization_file))
-    services.consultation_store.cache_clear()
-    load_organization.cache_clear()
+    services.process_services.cache_clear()
     yield
-    services.consultation_store.cache_clear()
-    load_organization.cache_clear()
+    services.process_services.cache_clear()
 
 
 def run(action, tracker, domain=None):
@@ -271,23 +269,37 @@ def test_every_form_slot_has_a_question():
 CONSULTATION_SLOTS = DOMAIN["forms"]["consultation_form"]["required_slots"]
 
 
+def first_questions(slots):
+    return questions_before_judgement(slots, CONSULTATION_SLOTS, time.time(), 30)
+
+
 def test_at_most_three_questions_before_the_first_judgement():
-    assert questions_before_judgement({}, CONSULTATION_SLOTS) == ["ongoing", "behaviors", "demand_basis"]
+    assert first_questions({}) == ["ongoing", "behaviors", "demand_basis"]
     # stated unasked: costs no question (our fault also settles the demand's basis)
     stated = {"ongoing": True, "our_fault": True}
-    assert questions_before_judgement(stated, CONSULTATION_SLOTS) == ["behaviors", "demand_related",
+    assert first_questions(stated) == ["behaviors", "demand_related",
                                                                          "situation_channel"]
     # answered questions keep their place, so the list does not grow
     answered = {"ongoing": True, "behaviors": [], "asked": ["ongoing", "behaviors"]}
-    assert questions_before_judgement(answered, CONSULTATION_SLOTS) == ["ongoing", "behaviors", "demand_basis"]
+    assert first_questions(answered) == ["ongoing", "behaviors", "demand_basis"]
     # a refusal to leave or a remark to ask to stop brings its own question forward
     stays = {"ongoing": True, "behaviors": ["detention"], "refused_to_leave": True}
-    assert questions_before_judgement(stays, CONSULTATION_SLOTS)[0] == "departure_step"
+    assert first_questions(stays)[0] == "departure_step"
     rude = {"ongoing": True, "behaviors": ["verbal_abuse"]}
-    assert questions_before_judgement(rude, CONSULTATION_SLOTS)[0] == "warnings_given"
+    assert first_questions(rude)[0] == "warnings_given"
     # after the judgement only new conduct is confirmed here
-    assert questions_before_judgement({"verdict": "gray", "behaviors": None}, CONSULTATION_SLOTS) == ["behaviors"]
-    assert questions_before_judgement({"verdict": "gray", "behaviors": []}, CONSULTATION_SLOTS) == []
+    assert first_questions({"verdict": "gray", "behaviors": None}) == ["behaviors"]
+    assert first_questions({"verdict": "gray", "behaviors": []}) == []
+    # a threat to expose online: whether it was public decides threat or defamation, so it is asked
+    exposed = {"ongoing": False, "behaviors": ["sns_exposure"]}
+    assert "public" in first_questions(exposed)
+    # an insult label is no reason for a question before the first judgement
+    assert "public" not in first_questions(rude)
+    # past the limit with a valid demand: whether it is in deadlock decides time restraint
+    long_valid = {"ongoing": False, "behaviors": [], "elapsed_minutes": 60, "demand_basis": "within_service"}
+    assert first_questions(long_valid)[0] == "deadlock"
+    assert "deadlock" not in first_questions({**long_valid, "elapsed_minutes": 20})
+    assert "deadlock" not in first_questions({**long_valid, "demand_basis": "no_basis"})
 
 
 def test_the_conduct_read_is_shown_as_toggles_to_confirm():

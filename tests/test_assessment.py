@@ -414,6 +414,13 @@ def test_follow_up_only_where_the_verdict_calls_for_it() -> None:
     assert any("弁護士" in item for item in repeat.follow_up)
     assert any("情報を共有" in item for item in repeat.follow_up)
     assert not any("出入禁止" in item for item in repeat.follow_up)
+    deadlock = assess(facts(demand_basis=D.WITHIN_SERVICE, deadlock=True, ongoing=True,
+                            elapsed_minutes=60, channel=C.PHONE))
+    assert any("文書" in item for item in deadlock.follow_up)
+    assert not any("文書" in item for item in assess(facts(B.PERSISTENT, channel=C.PHONE)).follow_up)
+    hurt = assess(facts(B.PHYSICAL_ATTACK, injured=True, channel=C.COUNTER))
+    assert any("被害届" in item for item in hurt.follow_up)
+    assert not any("被害届" in item for item in repeat.follow_up)
 
 
 def test_over_the_limit_with_a_valid_demand_ends_now_and_answers_in_writing() -> None:

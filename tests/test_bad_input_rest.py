@@ -11,7 +11,6 @@ from rasa.shared.core.events import UserUttered
 
 from bot.channels.rest import MAX_BODY_BYTES, ProtectedRestInput
 from bot.rasa.tracker_store import SlotHandoverSQLTrackerStore
-from bot.settings import load_organization
 from tests.channel_stand_ins import ChannelServer, FakeBot, bot_message, kasuhara_domain, post, run
 
 
@@ -21,9 +20,7 @@ def organization(tmp_path, monkeypatch):
     organization_file.write_text("name: テスト町役場\n", encoding="utf-8")
     monkeypatch.setenv("ORGANIZATION_FILE", str(organization_file))
     monkeypatch.delenv("REST_CHANNEL_TOKEN", raising=False)
-    load_organization.cache_clear()
     yield
-    load_organization.cache_clear()
 
 
 class StoringBot(FakeBot):

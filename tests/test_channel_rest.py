@@ -40,9 +40,6 @@ def organization(tmp_path, monkeypatch):
     )
     monkeypatch.setenv("ORGANIZATION_FILE", str(organization_file))
     monkeypatch.delenv("REST_CHANNEL_TOKEN", raising=False)
-    load_organization.cache_clear()
-    yield
-    load_organization.cache_clear()
 
 
 def live_slots(minutes_ago: float, **more):
@@ -57,7 +54,7 @@ def tracked_bot(replies=None, slots=None, fail=False) -> FakeBot:
 
 
 def test_metadata_of_a_fresh_conversation():
-    assert reply_metadata({}, time.time()) == {
+    assert reply_metadata({}, time.time(), load_organization()) == {
         "stage": None,
         "verdict": None,
         "elapsed_minutes": None,
@@ -71,7 +68,7 @@ def test_metadata_of_a_fresh_conversation():
 def test_metadata_of_a_live_exchange_past_the_limit():
     now = time.time()
     slots = {"ongoing": True, "case_started_at": now - 25 * 60, "stage": "time_box", "verdict": "harassment"}
-    assert reply_metadata(slots, now) == {
+    assert reply_metadata(slots, now, load_organization()) == {
         "stage": "time_box",
         "verdict": "harassment",
         "elapsed_minutes": 25,
@@ -88,22 +85,22 @@ NOTHING_UNDERSTOOD = {"behaviors": [], "behaviors_confirmed": False, "facts": {}
 def test_metadata_says_what_is_asked_and_what_is_understood():
     slots = {"requested_slot": "our_fault", "behaviors": ["verbal_abuse"], "suggested_behaviors": [],
              "ongoing": True, "situation_channel": "phone", "our_fault": None, "demand_related": "unknown"}
-    metadata = reply_metadata(slots, time.time())
+    metadata = reply_metadata(slots, time.time(), load_organization())
     assert metadata["asking"] == "our_fault"
     assert metadata["understood"] == {"behaviors": ["verbal_abuse"], "behaviors_confirmed": True,
                                       "facts": {"ongoing": True, "situation_channel": "phone"}}
-    pending = reply_metadata({"suggested_behaviors": ["threat"], "requested_slot": "behaviors"}, time.time())
+    pending = reply_metadata({"suggested_behaviors": ["threat"], "requested_slot": "behaviors"}, time.time(), load_organization())
     assert pending["understood"]["behaviors"] == ["threat"] and pending["understood"]["behaviors_confirmed"] is False
 
 
 def test_metadata_just_before_and_at_the_limit():
     now = time.time()
-    assert reply_metadata({"ongoing": True, "case_started_at": now - (LIMIT * 60 - 1)}, now)["over_time_limit"] is False
-    assert reply_metadata({"ongoing": True, "case_started_at": now - LIMIT * 60}, now)["over_time_limit"] is True
+    assert reply_metadata({"ongoing": True, "case_started_at": now - (LIMIT * 60 - 1)}, now, load_organization())["over_time_limit"] is False
+    assert reply_metadata({"ongoing": True, "case_started_at": now - LIMIT * 60}, now, load_organization())["over_time_limit"] is True
 
 
 def test_metadata_after_the_fact_reports_minutes_but_no_live_limit():
-    metadata = reply_metadata({"ongoing": False, "elapsed_minutes": 90, "stage": "judgement"}, time.time())
+    metadata = reply_metadata({"ongoing": False, "elapsed_minutes": 90, "stage": "judgement"}, time.time(), load_organization())
     assert metadata["elapsed_minutes"] == 90
     assert metadata["over_time_limit"] is False
     assert metadata["stage"] == "judgement"
@@ -111,7 +108,7 @@ def test_metadata_after_the_fact_reports_minutes_but_no_live_limit():
 
 def test_metadata_carries_codes_only():
     slots = {"stage": "判断", "verdict": "maybe", "elapsed_minutes": "unknown"}
-    assert reply_metadata(slots, time.time()) == {
+    assert reply_metadata(slots, time.time(), load_organization()) == {
         "stage": None,
         "verdict": None,
         "elapsed_minutes": None,
@@ -130,7 +127,7 @@ def test_metadata_with_explicit_settings():
 
 
 def test_with_metadata_keeps_an_existing_custom_payload():
-    metadata = reply_metadata({}, time.time())
+    metadata = reply_metadata({}, time.time(), load_organization())
     reply = {"recipient_id": "e1", "custom": {"record_id": 7}}
     assert with_metadata(reply, metadata) == {"recipient_id": "e1", "custom": {"record_id": 7, "kasuhara": metadata}}
     assert reply == {"recipient_id": "e1", "custom": {"record_id": 7}}  # not modified
@@ -409,7 +406,7 @@ def test_the_openapi_description_matches_the_channel():
     assert message["sender"]["maxLength"] == MAX_SENDER_CHARS
     assert message["message"]["maxLength"] == MAX_MESSAGE_CHARS
     state = schemas["KasuharaState"]
-    assert set(state["required"]) == set(reply_metadata({}, time.time()))
+    assert set(state["required"]) == set(reply_metadata({}, time.time(), load_organization()))
     assert state["properties"]["stage"]["enum"] == [s.value for s in Stage] + [None]
     assert state["properties"]["verdict"]["enum"] == [v.value for v in Verdict] + [None]
     documented_codes = set(schemas["Error"]["properties"]["error"]["enum"])
@@ -573,7 +570,9 @@ def test_the_openapi_description_names_every_code_asked_and_understood():
     understood = schemas["Understood"]["properties"]
     assert understood["behaviors"]["items"]["enum"] == [b.value for b in Behavior]
     every_fact = {name: True for name in ("ongoing", "our_fault", "demand_related", "identified", "recorded",
-                                          "alone", "danger", "refused_to_leave", "conduct_continued", "self_harm")}
+                                          "alone", "danger", "refused_to_leave", "conduct_continued", "self_harm",
+                                          "deadlock", "public", "money_demanded", "injured", "vulnerable",
+                                          "property_damaged")}
     codes = {"demand_basis": "opinion", "warnings_given": "warned", "departure_step": "final_warning"}
     facts = understood_facts({**every_fact, **codes, "situation_channel": "phone", "elapsed_minutes": 5, "demand": "x"})
     assert set(facts) == set(understood["facts"]["properties"])

@@ -273,3 +273,73 @@ def test_the_record_gets_the_warning_given_and_a_police_call_from_the_slots():
     assert fields["warnings_given"] == "warned" and fields["police_called"] is True
     fields = record_fields({"warnings_given": "not_needed", "departure_step": "final_warning"}, now=0.0)
     assert fields["warnings_given"] is None and "police_called" not in fields
+
+
+def test_the_judgement_facts_read_from_text_reach_the_verdict():
+    slots = {"behaviors": ["physical_attack"], "ongoing": False}
+    changes = slot_changes_from_message(slots, "殴られて同僚が腕にけがをしました", "report_incident", [], NOW)
+    assert changes["injured"] is True
+    facts = facts_from_slots({**slots, **changes}, NOW)
+    assert facts.injured is True
+    assert "injury" in [risk.value for risk in assess(facts).legal_risks]
+    vulnerable = slot_changes_from_message({}, "話がかみ合わず寂しいとおっしゃっています", "report_incident", [], NOW)
+    assert facts_from_slots(vulnerable, NOW).vulnerable is True
+    exposed = {"behaviors": ["sns_exposure"], "public": False}
+    assert assess(facts_from_slots(exposed, NOW)).verdict is Verdict.CRIMINAL  # a threat
+    assert assess(facts_from_slots({**exposed, "public": True}, NOW)).verdict is Verdict.HARASSMENT
+
+
+def test_the_questions_that_depend_on_the_time_limit_need_it():
+    long_valid = {"ongoing": False, "elapsed_minutes": 60, "demand_basis": "within_service", "behaviors": []}
+    assert slot_changes_from_message(long_valid, "はい", "affirm", [], NOW, limit_minutes=30).get("deadlock") is None
+    assert slot_changes_from_message(long_valid, "はい", "affirm", [], NOW, limit_minutes=90)["deadlock"] == "not_needed"
+    assert slot_changes_from_message(long_valid, "はい", "affirm", [], NOW)["deadlock"] == "not_needed"
+    talk = slot_changes_from_message(long_valid, "はい", "affirm", [], NOW, limit_minutes=30)
+    assert "vulnerable" not in talk  # long talk with nothing unacceptable: asked
+    abuse = {**long_valid, "behaviors": ["verbal_abuse"]}
+    assert slot_changes_from_message(abuse, "はい", "affirm", [], NOW, limit_minutes=30)["vulnerable"] == "not_needed"
+    answered = slot_changes_from_message(asked("deadlock", **long_valid), "/affirm", "affirm", [], NOW, limit_minutes=30)
+    assert answered["deadlock"] is True
+
+
+def test_the_department_comes_from_the_channel_profile_else_the_typed_answer():
+    profiled = slot_changes_from_message({}, "電話で苦情です", "report_incident", [], NOW,
+                                         metadata={"user": {"department": "市民課"}})
+    assert profiled["employee_department"] == "市民課"
+    assert "employee_department" not in slot_changes_from_message(
+        {"employee_department": "税務課"}, "電話です", "inform", [], NOW, metadata={"department": "市民課"})
+    typed = slot_changes_from_message(asked("employee_department"), "福祉課です。", "inform", [], NOW)
+    assert typed["employee_department"] == "福祉課"
+
+
+def test_the_record_gets_staff_apologies_answers_condition_and_injuries():
+    slots = {}
+    for text, intent in (("係長と二人で対応しています。案内の誤りをお詫びしました", "report_incident"),
+                         ("「期限は過ぎています」と2回説明しました", "inform"),
+                         ("同じ説明を三回しました", "inform"),
+                         ("手が震えてます", "express_distress"),
+                         ("殴られて腕にけがをしました", "report_incident")):
+        slots.update(slot_changes_from_message(slots, text, intent, [], NOW))
+    fields = record_fields(slots, NOW)
+    assert fields["staff_present"] == ["係長"]
+    assert fields["apologised_for"] == "案内の誤り"
+    assert fields["answers_given"] == ["期限は過ぎています"]
+    assert fields["answer_count"] == 3
+    assert fields["employee_condition"] == "手が震えてます"
+    assert fields["injuries"] == "殴られて腕にけがをしました"
+    assert record_fields({"injured": False}, NOW)["injuries"] == "なし"
+    called = slot_changes_from_message(slots, "さきほど110番しました", "inform", [], NOW)
+    assert record_fields({**slots, **called}, NOW)["police_called"] is True
+    assert facts_from_slots({**slots, **called}, NOW).police_called is True
+    assert "police_called" not in record_fields(slots, NOW)
+    assert record_fields({"injured": UNKNOWN}, NOW)["injuries"] is None
+
+
+def test_public_is_asked_for_abuse_only_once_it_counts():
+    rude = {"behaviors": ["verbal_abuse"], "ongoing": True, "warnings_given": "none"}
+    assert slot_changes_from_message(rude, "はい", "affirm", [], NOW, limit_minutes=30)["public"] == "not_needed"
+    going_on = {**rude, "warnings_given": "asked_to_stop", "conduct_continued": True}
+    assert "public" not in slot_changes_from_message(going_on, "はい", "affirm", [], NOW, limit_minutes=30)
+    online = slot_changes_from_message({"behaviors": ["sns_exposure"], "situation_channel": "sns"}, "はい", "affirm",
+                                       [], NOW, limit_minutes=30)
+    assert online["public"] == "not_needed"  # posted on SNS: public already

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.durations import parse_minutes
+from bot.durations import count_of, parse_minutes
 
 
 @pytest.mark.parametrize(
@@ -76,3 +76,8 @@ def test_durations(text: str, minutes: int) -> None:
 )
 def test_not_a_duration(text: str) -> None:
     assert parse_minutes(text) is None
+
+
+@pytest.mark.parametrize("numeral, count", [("3", 3), ("３", 3), ("三", 3), ("十二", 12), ("二十", 20), ("1.5", None), ("十十", None), ("", None)])
+def test_count_of(numeral: str, count: int | None) -> None:
+    assert count_of(numeral) == count

@@ -324,7 +324,7 @@ def test_aftercare_for_a_past_threat_gives_9110_and_what_to_keep():
 def test_handover_summary_is_short_and_asks_for_what_is_needed():
     live = facts(B.DETENTION, refused_to_leave=True, departure_step=S.ORDERED_TO_LEAVE, channel=C.COUNTER,
                  ongoing=True, elapsed_minutes=50, warnings_given=W.WARNED)
-    text = guidance.handover_summary(live, assess(live), {"id": 12, "demand": "返金しろ", "department": "市民課"})
+    text = guidance.handover_summary(live, assess(live), {"id": 12, "demand": "返金しろ", "employee_department": "市民課"})
     assert text.startswith("【二次対応のお願い】相談記録 No.12（市民課）")
     assert "窓口・対面／対応中・約50分" in text and "要求：返金" in text
     assert "退去のお願い（施設管理権、2〜3回）" in text and "続くなら対応を終えると伝えた（警告）" in text

@@ -170,14 +170,14 @@ def test_the_timer_service_sends_the_api_token(tmp_path, monkeypatch):
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'records.db'}")
     monkeypatch.setenv("RASA_AUTH_TOKEN", "the-api-token")
-    service = timer_service.service_from_environment(poll=1)
+    service = timer_service.service_from_environment(settings.load_organization(), poll=1)
     try:
         assert service.send.token == "the-api-token"
     finally:
         service.dispose()
     monkeypatch.delenv("RASA_AUTH_TOKEN")
     monkeypatch.setattr(settings, "API_TOKEN_FILE", tmp_path / "rasa-api-token")
-    service = timer_service.service_from_environment(poll=1)
+    service = timer_service.service_from_environment(settings.load_organization(), poll=1)
     try:
         assert service.send.token == (tmp_path / "rasa-api-token").read_text().strip()  # what the server uses
     finally:

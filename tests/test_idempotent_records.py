@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from actions.facts import ValidateSlotMappings
 from bot.records import ConsultationStore
-from bot.settings import PROJECT_ROOT, load_organization
+from bot.settings import PROJECT_ROOT
 from tests.trackers import SLOT_NAMES, entity
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -24,10 +24,9 @@ SENDER = "employee-7"
 @pytest.fixture(autouse=True)
 def isolated_services(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'records.db'}")
-    services.consultation_store.cache_clear()
-    load_organization.cache_clear()
+    services.process_services.cache_clear()
     yield
-    services.consultation_store.cache_clear()
+    services.process_services.cache_clear()
 
 
 def user(text: str, at: float, intent: str, entities=()) -> dict:

@@ -19,7 +19,7 @@ from tests.trackers import make_tracker
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 SLACK_MAX_BUTTONS = 25
-CACHED = (services.consultation_store, rehearsal.training_store, rehearsal.library)
+CACHED = (services.process_services, rehearsal.training_store, rehearsal.library)
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.codes import Escalation
+from bot.records import ConsultationStore
+from bot.settings import load_organization
 from tests.rest_conversations import Chat, servers  # noqa: F401 - the module-scoped fixture
 
 SAFETY = "安全を最優先"
@@ -181,3 +184,106 @@ def test_the_hand_over_summary_is_one_tap_away(chat):
     assert any(b["payload"] == "/ask_handover" for b in chat.buttons())
     chat.say("/ask_handover")
     assert "二次対応" in chat.text()
+
+
+# --- issue 9: the facts the judgement needs, read or asked where it needs them ---------------
+
+EXPOSURE = '/inform{"behavior": ["sns_exposure"]}'
+
+
+def record_of(servers, chat: Chat) -> dict:  # noqa: F811
+    store = ConsultationStore(servers.database_url)
+    try:
+        return next(record for record in store.list() if record["conversation_id"] == chat.sender)
+    finally:
+        store.dispose()
+
+
+def test_a_live_sixty_minute_call_in_deadlock_on_a_valid_demand_is_ended_and_answered_in_writing(chat):
+    chat.say("いま電話対応中で、もう60分になります")
+    chat.answer({**TAPS, "behaviors": "/deny", "demand_basis": '/inform{"demand_basis": "within_service"}',
+                 "deadlock": "はい、説明しても同じ話の繰り返しです"})
+    assert chat.askings().count("deadlock") == 1  # asked once, answered in words
+    assert chat.state["verdict"] == "harassment", chat.all_text()
+    assert chat.state["understood"]["facts"]["deadlock"] is True
+    assert "後日文書" in chat.all_text()
+
+
+def test_a_long_call_on_a_valid_demand_that_moves_on_is_no_time_restraint(chat):
+    chat.say("いま電話対応中で、もう60分になります")
+    chat.answer({**TAPS, "behaviors": "/deny", "demand_basis": '/inform{"demand_basis": "within_service"}',
+                 "deadlock": "/deny"})
+    assert chat.state["verdict"] == "legitimate", chat.all_text()
+
+
+def test_a_customer_who_injured_staff_is_recorded_with_the_injury_and_the_label_injury(chat, servers):  # noqa: F811
+    chat.say("さっき窓口で相手に殴られて、同僚が腕にけがをしました。相手はもう帰りました")
+    assert "injured" not in chat.askings()  # stated: not asked
+    chat.answer({**TAPS, "ongoing": "/deny"})
+    assert chat.state["verdict"] == "criminal"
+    assert chat.state["understood"]["facts"]["injured"] is True
+    assert "傷害罪" in chat.all_text()
+    record = record_of(servers, chat)
+    assert "けが" in record["injuries"]
+    assert any("被害届" in item for item in record["follow_up_items"])
+
+
+def test_damaged_property_gives_the_label_property_damage(chat):
+    chat.say("昨日、窓口のパソコンを相手に叩き割られました")
+    chat.answer({**TAPS, "ongoing": "/deny", "behaviors": "/deny"})
+    assert chat.state["verdict"] == "criminal", chat.all_text()
+    assert "器物損壊罪" in chat.all_text()
+
+
+def test_a_confused_elderly_caller_in_long_small_talk_gets_the_gentle_close_and_the_welfare_contact(chat):
+    chat.say("昨日、ご高齢の方から電話で1時間、世間話が続きました。話がかみ合わず、寂しいとおっしゃっていました")
+    chat.answer({**TAPS, "ongoing": "/deny", "behaviors": "/deny",
+                 "demand_basis": '/inform{"demand_basis": "unrelated"}'})
+    assert chat.state["verdict"] not in ("harassment", "criminal"), chat.all_text()
+    assert "やさしく区切" in chat.all_text() and "カスタマーハラスメント" not in chat.all_text()
+    chat.say("/ask_escalation")
+    welfare = load_organization().contact(Escalation.WELFARE)
+    assert welfare.name in chat.text() and welfare.phone in chat.text()
+
+
+def test_a_threat_to_post_online_said_on_the_phone_is_a_threat_posted_publicly_defamation(servers):  # noqa: F811
+    said = Chat(servers.url)
+    said.say("電話で「お前のことをネットに晒すぞ」と言われました")
+    said.answer({**TAPS, "ongoing": "/deny", "behaviors": EXPOSURE, "public": "一対一です",
+                 "demand_basis": '/inform{"demand_basis": "no_basis"}'})
+    assert said.state["verdict"] == "criminal"
+    said.say("/ask_details")
+    assert "脅迫" in said.text() and "名誉毀損" not in said.text()
+
+    posted = Chat(servers.url)
+    posted.say("ネットの掲示板に、私の実名を出して悪口を書き込まれました")
+    posted.answer({**TAPS, "ongoing": "/deny", "behaviors": EXPOSURE,
+                   "demand_basis": '/inform{"demand_basis": "no_basis"}'})
+    assert "public" not in posted.askings()  # stated: posted for others to read
+    assert posted.state["verdict"] == "harassment"
+    posted.say("/ask_details")
+    assert "名誉毀損" in posted.text() and "脅迫罪" not in posted.text()
+
+
+def test_the_record_keeps_staff_apologies_answers_condition_and_department(chat, servers):  # noqa: F811
+    chat.say("いま窓口で係長と二人で対応しています。書類の送付が遅れたことについてお詫びしました。"
+             "「再発行には1週間かかります」と3回説明しました", metadata={"department": "市民課"})
+    chat.say("手が震えてます")
+    chat.answer({**TAPS, "behaviors": "/deny"}, until_verdict=False, max_turns=16)
+    assert "employee_department" not in chat.askings()  # the channel's profile gave it
+    chat.say("/finish")
+    record = record_of(servers, chat)
+    assert record["staff_present"] == ["係長"]
+    assert record["apologised_for"] == "書類の送付が遅れたこと"
+    assert record["answers_given"] == ["再発行には1週間かかります"]
+    assert record["answer_count"] == 3
+    assert "手が震えてます" in record["employee_condition"]
+    assert record["employee_department"] == "市民課"
+
+
+def test_the_department_is_asked_once_at_the_end_when_no_profile_gives_it(chat, servers):  # noqa: F811
+    chat.say("昨日、電話で返金の件で苦情がありました")
+    chat.answer({**TAPS, "ongoing": "/deny", "behaviors": "/deny", "employee_department": "税務課です"},
+                until_verdict=False, max_turns=20)
+    assert chat.askings().count("employee_department") == 1
+    assert record_of(servers, chat)["employee_department"] == "税務課"

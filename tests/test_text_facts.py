@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.codes import DangerCue as D
-from bot.text_facts import FACT_KEYS, danger_cues, read_facts
+from bot.text_facts import FACT_KEYS, danger_cues, read_facts, record_notes
 
 # (message, asking, the facts it states — exactly; a key not listed must be absent)
 FACT_CASES = [
@@ -55,6 +55,25 @@ FACT_CASES = [
     ("やめてくださいと言ったらやめてくれた", None, {"warned": True}),
     ("死にたいくらいつらいです", None, {}),
     ("自殺してやると言っています", None, {"self_harm": True}),
+    # the judgement's further facts
+    ("説明しても同じ話の繰り返しで、平行線です", None, {"deadlock": True}),
+    ("3回説明しましたが納得されません", None, {"deadlock": True}),
+    ("説明したら話は進んでいます", None, {"deadlock": False}),
+    ("窓口で「ネットに晒すぞ」と言われました", None, {"situation_channel": "counter"}),
+    ("ネットに書き込むと言われました", None, {}),
+    ("SNSに私の実名を書き込まれました", None, {"public": True, "situation_channel": "sns"}),
+    ("ほかのお客様の前で怒鳴られました", None, {"public": True}),
+    ("まだ投稿はされていません", None, {"public": False}),
+    ("金を払えと脅されました", None, {"money_demanded": True}),
+    ("慰謝料を請求されています", None, {"money_demanded": True}),
+    ("お金の要求はありません", None, {"money_demanded": False}),
+    ("殴られて腕にけがをしました", None, {"injured": True}),
+    ("けがはありません", None, {"injured": False}),
+    ("息子が殴られてけがをしたという相談の電話です", None, {"situation_channel": "phone"}),
+    ("窓口のパソコンを叩き割られました", None, {"property_damaged": True, "situation_channel": "counter"}),
+    ("自転車を壊されたという苦情です", None, {}),
+    ("話がかみ合わず、寂しいとおっしゃっています", None, {"vulnerable": True}),
+    ("ご高齢ですが、しっかりされています", None, {"vulnerable": False}),
     # typed answers to the form's questions
     ("あった", "our_fault", {"our_fault": True}),
     ("なかったです", "our_fault", {"our_fault": False}),
@@ -72,6 +91,12 @@ FACT_CASES = [
     ("訪問先で", "situation_channel", {"situation_channel": "visit"}),
     ("４５", "elapsed_minutes", {"elapsed_minutes": 45}),
     ("わからない", "our_fault", {}),
+    ("繰り返しです", "deadlock", {"deadlock": True}),
+    ("話は進んでいます", "deadlock", {"deadlock": False}),
+    ("一対一です", "public", {"public": False}),
+    ("けがはないです", "injured", {"injured": False}),
+    ("返金", "demand", {"money_demanded": True}),
+    ("ありそうです", "vulnerable", {"vulnerable": True}),
     # a bare yes without the question states nothing
     ("はい", None, {}),
 ]
@@ -120,3 +145,21 @@ DANGER_CASES = [
 @pytest.mark.parametrize("text, expected", DANGER_CASES)
 def test_danger_cues(text, expected):
     assert danger_cues(text) == frozenset(expected)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("係長と二人で対応しました", {"staff_present": ["係長"]}),
+    ("課長が同席し、警備員も来てくれました", {"staff_present": ["課長", "警備員"]}),
+    ("書類の送付が遅れたことについてお詫びしました", {"apologised_for": ["書類の送付が遅れたこと"]}),
+    ("案内の誤りをお詫びしました", {"apologised_for": ["案内の誤り"]}),
+    ("謝罪しろと言われました", {}),
+    ("同じ説明を三回しました", {"answer_count": 3}),
+    ("「規定により返金はできません」と3回説明しました",
+     {"answer_count": 3, "answers_given": ["規定により返金はできません"]}),
+    ("窓口で怒鳴られました", {}),
+    ("110番しました", {"police_called": True}),
+    ("係長と説明しました", {}),
+    ("警察に通報はしていません", {}),
+])
+def test_what_only_the_record_keeps(text, expected):
+    assert record_notes(text) == expected

@@ -10,7 +10,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from actions.facts import ValidateSlotMappings
 from actions.timers import deadline_fields, is_external
-from bot.settings import load_organization
 from bot.timers import ReminderKind, deadline_at, due_reminders, next_due_at, reminder_times
 from tests.trackers import make_tracker
 
@@ -122,11 +121,9 @@ def isolated_services(tmp_path, monkeypatch):
     organization_file = tmp_path / "organization.yml"
     organization_file.write_text("name: テスト町役場\ntime_limit: {minutes: 20, warn_before_minutes: 5}\n", encoding="utf-8")
     monkeypatch.setenv("ORGANIZATION_FILE", str(organization_file))
-    services.consultation_store.cache_clear()
-    load_organization.cache_clear()
+    services.process_services.cache_clear()
     yield services
-    services.consultation_store.cache_clear()
-    load_organization.cache_clear()
+    services.process_services.cache_clear()
 
 
 def validate(tracker):

@@ -10,7 +10,8 @@ SLOT_NAMES = (
     "recorded alone danger refused_to_leave consultation_id last_consultation_id case_started_at stage "
     "verdict initial_response_given safety_given recorded_message_at requested_slot suggested_behaviors behavior_group "
     "question_misses asked time_notice_shown details_asked demand_basis warnings_given conduct_continued "
-    "departure_step self_harm moments_advised unreadable_payload rehearsal_input rehearsal_state"
+    "departure_step self_harm moments_advised unreadable_payload rehearsal_input rehearsal_state "
+    "deadlock public money_demanded injured property_damaged vulnerable employee_department record_notes"
 ).split()
 
 

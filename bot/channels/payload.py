@@ -16,7 +16,7 @@ from bot.conversation import (
     understood_behaviors,
     understood_facts,
 )
-from bot.settings import OrganizationSettings, load_organization
+from bot.settings import OrganizationSettings
 
 PAYLOAD_KEY = "kasuhara"
 
@@ -31,9 +31,7 @@ def _code(value: Any, enum: type) -> Optional[str]:
         return None
 
 
-def reply_metadata(
-    slots: Mapping[str, Any], now: float, settings: Optional[OrganizationSettings] = None
-) -> dict:
+def reply_metadata(slots: Mapping[str, Any], now: float, settings: OrganizationSettings) -> dict:
     """The consultation's state as codes, for one reply.
 
     - stage / verdict: a code of bot.codes.Stage / Verdict, or None before there is one
@@ -45,7 +43,6 @@ def reply_metadata(
     - understood: what the bot holds so far: `behaviors` (codes), `behaviors_confirmed` (the
       employee confirmed them) and `facts` (only the facts known, as codes, booleans, minutes)
     """
-    settings = settings or load_organization()
     status = time_status(slots, now, settings.time_limit_minutes, settings.warn_before_minutes)
     return {
         "stage": _code(slots.get("stage"), Stage),

@@ -33,6 +33,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.payload import reply_metadata, with_metadata
 from bot.rasa.tracker_store import TrackerStoreError
+from bot.settings import OrganizationSettings, load_organization
 from bot.text_input import InputError, UserInput, checked_input, is_json_content_type
 
 logger = logging.getLogger(__name__)
@@ -134,7 +135,9 @@ class ProtectedRestInput(RestInput):
             )
         return cls(token=credentials.get("token"))
 
-    def __init__(self, token: Optional[Text] = None) -> None:
+    def __init__(self, token: Optional[Text] = None, organization: Optional[OrganizationSettings] = None) -> None:
+        # Read once, when the Rasa server creates its channels (a broken file stops the start).
+        self.organization = organization or load_organization()
         token = token if token else os.environ.get(TOKEN_ENV)
         self.token: Optional[bytes] = token.strip().encode("utf-8") if token and token.strip() else None
         if self.token is None:
@@ -241,8 +244,8 @@ class ProtectedRestInput(RestInput):
                 logger.exception("REST channel: could not read the tracker after the turn")
                 slots = {}
             try:
-                metadata = reply_metadata(slots, time.time())
-            except Exception:  # noqa: BLE001 - e.g. a broken organization.yml
+                metadata = reply_metadata(slots, time.time(), self.organization)
+            except Exception:  # noqa: BLE001 - slots a client could not have produced
                 logger.exception("REST channel: could not build the kasuhara payload")
                 return response.json(
                     {"error": "internal_error", "message": "応答の付加情報を作成できませんでした (internal error)"},
