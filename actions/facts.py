@@ -74,6 +74,17 @@ def unrecorded_messages(tracker: Tracker, recorded_at: float | None) -> List[Dic
     return messages[::-1]
 
 
+def saved_until(tracker: Tracker) -> float | None:
+    """The time of the conversation's last event before the latest message: what Rasa had saved
+    when this turn began. Records written later, and not in the conversation, come from an
+    attempt at this turn whose Rasa server died before saving it (the employee sent it again)."""
+    events = iter(reversed(tracker.events))
+    for event in events:
+        if event.get("event") == "user" and not is_external(event):
+            return next((e.get("timestamp") for e in events), None)
+    return None
+
+
 class ValidateSlotMappings(ValidationAction):
     """Rasa runs this after every user message (action_validate_slot_mappings).
 
@@ -99,6 +110,7 @@ class ValidateSlotMappings(ValidationAction):
         is_new_message = latest["timestamp"] != recorded_at
         record_id = tracker.slots.get("consultation_id")
         channel = source_channel(tracker.get_latest_input_channel()).value
+        unsaved_after = _utc(saved_until(tracker))
         changes: Dict[Text, Any] = {}
         for event in missed:  # as of when each was sent
             parsed = event.get("parse_data") or {}
@@ -128,7 +140,9 @@ class ValidateSlotMappings(ValidationAction):
         changes.update(latest_changes)
         if record_id is None and (intent in CONSULTATION_INTENTS or tracker.active_loop_name):
             received_at = _utc(latest["timestamp"])
-            record_id = changes["consultation_id"] = consultation_store().start(tracker.sender_id, channel, received_at)
+            record_id = changes["consultation_id"] = consultation_store().start(
+                tracker.sender_id, channel, received_at, unsaved_after=unsaved_after
+            )
         if record_id is not None:
             if is_new_message:
                 changes["recorded_message_at"] = latest["timestamp"]
@@ -137,6 +151,7 @@ class ValidateSlotMappings(ValidationAction):
                 record_id,
                 text if is_new_message else None,
                 sent_at=_utc(latest["timestamp"]),
+                unsaved_after=unsaved_after,
                 exact_words=quoted_words(consultation_texts(tracker)),
                 **record_fields(slots, now),
                 **deadline_fields(slots),
