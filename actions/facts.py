@@ -75,14 +75,15 @@ def unrecorded_messages(tracker: Tracker, recorded_at: float | None) -> List[Dic
 
 
 def saved_until(tracker: Tracker) -> float | None:
-    """The time of the conversation's last event before the latest message: what Rasa had saved
-    when this turn began. Records written later, and not in the conversation, come from an
-    attempt at this turn whose Rasa server died before saving it (the employee sent it again)."""
-    events = iter(reversed(tracker.events))
-    for event in events:
-        if event.get("event") == "user" and not is_external(event):
-            return next((e.get("timestamp") for e in events), None)
-    return None
+    """A time after which the conversation, as Rasa had saved it when this turn began, holds no
+    message of the employee: that of the message before the latest, else that of the first event
+    (a new conversation's first action_listen, saved as its first attempt began). A record or
+    message of this conversation written later comes from an attempt at this turn whose Rasa
+    server died before saving it; the employee then sent the message again."""
+    times = [event.get("timestamp") for event in tracker.events if event.get("event") == "user"]
+    if len(times) > 1:
+        return times[-2]
+    return tracker.events[0].get("timestamp") if tracker.events else None
 
 
 class ValidateSlotMappings(ValidationAction):
