@@ -74,16 +74,21 @@ def unrecorded_messages(tracker: Tracker, recorded_at: float | None) -> List[Dic
     return messages[::-1]
 
 
+# A conversation's first message sent again after its server died: how far back its lost attempt
+# may lie (Rasa frees the dead server's lock after 60 s; the employee retries within minutes).
+RETRY_WINDOW_S = 600
+
+
 def saved_until(tracker: Tracker) -> float | None:
     """A time after which the conversation, as Rasa had saved it when this turn began, holds no
-    message of the employee: that of the message before the latest, else that of the first event
-    (a new conversation's first action_listen, saved as its first attempt began). A record or
-    message of this conversation written later comes from an attempt at this turn whose Rasa
-    server died before saving it; the employee then sent the message again."""
+    message of the employee: that of the message before the latest; for a first message (Rasa
+    saves nothing of a new conversation before its first turn ends), RETRY_WINDOW_S before it.
+    A record or message of this conversation written later comes from an attempt at this turn
+    whose Rasa server died before saving it; the employee then sent the message again."""
     times = [event.get("timestamp") for event in tracker.events if event.get("event") == "user"]
     if len(times) > 1:
         return times[-2]
-    return tracker.events[0].get("timestamp") if tracker.events else None
+    return times[-1] - RETRY_WINDOW_S if times and times[-1] is not None else None
 
 
 class ValidateSlotMappings(ValidationAction):
