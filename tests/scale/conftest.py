@@ -14,6 +14,19 @@ from tests.scale.conversations import references
 from tests.scale.services import PrivatePostgres, PrivateRedis
 
 
+# The replica tests first, on a cluster no fault has touched (nginx's round robin, say, is only
+# strict until a server has failed), then the faults, then the load.
+MODULE_ORDER = ("test_replicas", "test_faults", "test_load")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        name = getattr(getattr(item, "module", None), "__name__", "").rsplit(".", 1)[-1]
+        return MODULE_ORDER.index(name) if name in MODULE_ORDER else len(MODULE_ORDER)
+
+    items.sort(key=rank)  # stable: the tests of a module keep their order
+
+
 @dataclass
 class Services:
     postgres: Optional[PrivatePostgres] = None

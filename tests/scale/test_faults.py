@@ -103,7 +103,7 @@ def in_flight(server: Server, sender: str, message: str) -> Future:
     return future
 
 
-def test_a_server_killed_mid_turn_loses_nothing(cluster, reference, balancer):
+def test_a_server_killed_mid_turn_loses_nothing(cluster, reference, balancer, capsys):
     """kill -9 of one server while it handles two turns (a conversation's first and one's third),
     stuck waiting for the action server, which had already got the turns: the employee sends
     each again to the other server, which waits for the dead server's lock, then answers; the
@@ -157,8 +157,9 @@ def test_a_server_killed_mid_turn_loses_nothing(cluster, reference, balancer):
                 go_on(conversation, lambda _: first)
                 check(cluster, conversation, reference)
             waited = {sender: future.result() for sender, future in retried.items()}
-        print(f"\nretried turns after the kill answered in {', '.join(f'{s:.1f} s' for s in waited.values())} "
-              "(waiting for the dead server's lock)")
+        with capsys.disabled():
+            print(f"\nkill -9 mid-turn: the retried turns were answered after "
+                  f"{', '.join(f'{s:.1f} s' for s in waited.values())} (waiting for the dead server's lock)")
         cluster.wait_until_up([second])
         for conversation in after_restart:
             go_on(conversation, alternating(cluster, conversation))
