@@ -183,10 +183,10 @@ class ConsultationStore:
         """A new open record; returns its id. Started again with the same `started_at` (a retried
         turn), it returns the open record that start made the first time.
 
-        `unsaved_after`: the time of the conversation's last event as Rasa saved it. An open record
-        of the conversation started later than that was started by an attempt at this turn that
-        Rasa never saved (its server died mid-turn, the employee sent the message again): that
-        record is returned."""
+        `unsaved_after`: a time after which the conversation, as Rasa saved it, holds no message
+        (actions/facts.py `saved_until`). An open record of the conversation started later was
+        started by an attempt at this turn that Rasa never saved (its server died mid-turn, the
+        employee sent the message again): that record is returned."""
         if not isinstance(conversation_id, str) or not conversation_id:
             raise ValueError("conversation_id: expected a non-empty string")
         try:
