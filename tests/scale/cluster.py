@@ -250,11 +250,12 @@ class Cluster:
         timer.start(env)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
-            if "polling every" in self.log_tail(timer):
+            if "polling every" in timer.log.read_text(errors="replace"):
                 return timer
             if not timer.alive():
                 break
             time.sleep(0.2)
+        stop_process(timer.proc)
         raise RuntimeError(f"the timer service did not start:\n{self.log_tail(timer)}")
 
     # ------------------------------------------------------------------ what the servers stored
