@@ -1,8 +1,9 @@
 # make run   — set up (virtualenv, install, train if needed), migrate the database, start the bot on localhost
 # make desk-admin — create the consultation desk's first admin (python -m bot.desk create-admin)
 # make test  — the whole test suite (installs and trains first when needed)
-# make test-scale — two Rasa servers + an action server on PostgreSQL and Redis behind nginx: replicas
-#              and faults (tests/scale; needs PostgreSQL and Redis on 127.0.0.1; a few minutes)
+# make test-scale — two Rasa servers + an action server on PostgreSQL and Redis behind nginx: replicas,
+#              faults (kill -9 mid-turn, PostgreSQL and Redis restarted, reminders) and 200 concurrent
+#              conversations (tests/scale; starts its own PostgreSQL and Redis when it can; ~8 min)
 # make nlu-report — NLU figures (cross-validation, both hold-outs) into results/nlu_report.md
 # make bench — stock Rasa + GiNZA vs. config.yml: trains into bench/work/, serves both on 127.0.0.1,
 #              writes bench/results.md, results.json, latency.png (not part of make test; ~10-20 min)

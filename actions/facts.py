@@ -74,6 +74,23 @@ def unrecorded_messages(tracker: Tracker, recorded_at: float | None) -> List[Dic
     return messages[::-1]
 
 
+# A conversation's first message sent again after its server died: how far back its lost attempt
+# may lie (Rasa frees the dead server's lock after 60 s; the employee retries within minutes).
+RETRY_WINDOW_S = 600
+
+
+def saved_until(tracker: Tracker) -> float | None:
+    """A time after which the conversation, as Rasa had saved it when this turn began, holds no
+    message of the employee: that of the message before the latest; for a first message (Rasa
+    saves nothing of a new conversation before its first turn ends), RETRY_WINDOW_S before it.
+    A record or message of this conversation written later comes from an attempt at this turn
+    whose Rasa server died before saving it; the employee then sent the message again."""
+    times = [event.get("timestamp") for event in tracker.events if event.get("event") == "user"]
+    if len(times) > 1:
+        return times[-2]
+    return times[-1] - RETRY_WINDOW_S if times and times[-1] is not None else None
+
+
 class ValidateSlotMappings(ValidationAction):
     """Rasa runs this after every user message (action_validate_slot_mappings).
 
@@ -100,6 +117,7 @@ class ValidateSlotMappings(ValidationAction):
         record_id = tracker.slots.get("consultation_id")
         channel = source_channel(tracker.get_latest_input_channel()).value
         limit = organization().time_limit_minutes
+        unsaved_after = _utc(saved_until(tracker))
         changes: Dict[Text, Any] = {}
         for event in missed:  # as of when each was sent
             parsed = event.get("parse_data") or {}
@@ -130,7 +148,9 @@ class ValidateSlotMappings(ValidationAction):
         changes.update(latest_changes)
         if record_id is None and (intent in CONSULTATION_INTENTS or tracker.active_loop_name):
             received_at = _utc(latest["timestamp"])
-            record_id = changes["consultation_id"] = consultation_store().start(tracker.sender_id, channel, received_at)
+            record_id = changes["consultation_id"] = consultation_store().start(
+                tracker.sender_id, channel, received_at, unsaved_after=unsaved_after
+            )
         if record_id is not None:
             if is_new_message:
                 changes["recorded_message_at"] = latest["timestamp"]
@@ -139,6 +159,7 @@ class ValidateSlotMappings(ValidationAction):
                 record_id,
                 text if is_new_message else None,
                 sent_at=_utc(latest["timestamp"]),
+                unsaved_after=unsaved_after,
                 exact_words=quoted_words(consultation_texts(tracker)),
                 **record_fields(slots, now),
                 **deadline_fields(slots),

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot import settings
@@ -176,9 +176,17 @@ class ConsultationStore:
     def _session(self) -> Session:
         return Session(self._engine, future=True)
 
-    def start(self, conversation_id: str, source_channel: str, started_at: datetime | None = None) -> int:
+    def start(
+        self, conversation_id: str, source_channel: str, started_at: datetime | None = None,
+        *, unsaved_after: datetime | None = None,
+    ) -> int:
         """A new open record; returns its id. Started again with the same `started_at` (a retried
-        turn), it returns the open record that start made the first time."""
+        turn), it returns the open record that start made the first time.
+
+        `unsaved_after`: a time after which the conversation, as Rasa saved it, holds no message
+        (actions/facts.py `saved_until`). An open record of the conversation started later was
+        started by an attempt at this turn that Rasa never saved (its server died mid-turn, the
+        employee sent the message again): that record is returned."""
         if not isinstance(conversation_id, str) or not conversation_id:
             raise ValueError("conversation_id: expected a non-empty string")
         try:
@@ -198,11 +206,15 @@ class ConsultationStore:
             legal_risks=[],
             escalations=[],
         )
+        unsaved = _utc("unsaved_after", unsaved_after) if unsaved_after is not None else None
         with self._session() as s, s.begin():
             if started_at is not None:
+                same_start = Consultation.started_at == started
+                if unsaved is not None:
+                    same_start = or_(same_start, Consultation.started_at > unsaved)
                 same = select(Consultation.id).where(
                     Consultation.conversation_id == conversation_id,
-                    Consultation.started_at == started,
+                    same_start,
                     Consultation.status == RecordStatus.OPEN.value,
                 )
                 existing = s.execute(same.order_by(Consultation.id).limit(1)).scalar()
@@ -219,22 +231,27 @@ class ConsultationStore:
         """
         self.record_turn(record_id, None, **fields)
 
-    def record_turn(self, record_id: int, text: str | None, *, sent_at: datetime | None = None, **fields: Any) -> None:
+    def record_turn(
+        self, record_id: int, text: str | None, *, sent_at: datetime | None = None,
+        unsaved_after: datetime | None = None, **fields: Any,
+    ) -> None:
         """One employee turn in one transaction: their message (None: none to add) and the facts now known.
 
         A message with a `sent_at` is stored once: the same text at the same time again (a retried
-        or replayed turn) adds nothing."""
+        or replayed turn) adds nothing; nor does the same text stored later than `unsaved_after`
+        (see start(): the message of an attempt Rasa never saved, sent again)."""
         unknown = sorted(set(fields) - UPDATABLE_FIELDS)
         if unknown:
             raise UnknownField(f"unknown field(s): {', '.join(unknown)}")
         if text is not None and not isinstance(text, str):
             raise ValueError(f"text: expected a string, got {type(text).__name__}")
         sent = _utc("sent_at", sent_at) if sent_at is not None else None
+        unsaved = _utc("unsaved_after", unsaved_after) if unsaved_after is not None else None
         values = self._stored_fields({name: _clean(name, value) for name, value in fields.items()})
         with self._session() as s, s.begin():
             row = record_row(s, record_id)
             if text is not None:
-                self._add_message_once(s, row.id, self._stored_text(text), sent)
+                self._add_message_once(s, row.id, self._stored_text(text), sent, unsaved)
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = _now()
@@ -259,11 +276,14 @@ class ConsultationStore:
             row.updated_at = _now()
 
     @staticmethod
-    def _add_message_once(s: Session, record_id: int, text: str, sent_at: datetime | None) -> None:
+    def _add_message_once(
+        s: Session, record_id: int, text: str, sent_at: datetime | None, unsaved_after: datetime | None = None
+    ) -> None:
         if sent_at is not None:
-            same = select(Message.id).where(
-                Message.consultation_id == record_id, Message.sent_at == sent_at, Message.text == text
-            )
+            same_time = Message.sent_at == sent_at
+            if unsaved_after is not None:
+                same_time = or_(same_time, Message.sent_at > unsaved_after)
+            same = select(Message.id).where(Message.consultation_id == record_id, same_time, Message.text == text)
             if s.execute(same.limit(1)).first() is not None:
                 return
         s.add(Message(consultation_id=record_id, sent_at=sent_at or _now(), text=text))

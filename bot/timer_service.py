@@ -89,7 +89,9 @@ class RasaTrigger:
         try:
             response = self._http.post(url, params=params, json={"name": TRIGGER_INTENT}, timeout=self.timeout)
         except requests.RequestException as error:
-            return SendResult(False, detail=f"{type(error).__name__}: {error}")
+            # the error names the URL, token and all: it goes to the log and to timer_reminders.detail
+            message = str(error).replace(self.token, "***") if self.token else str(error)
+            return SendResult(False, detail=f"{type(error).__name__}: {message}")
         if response.ok:
             return SendResult(True, detail=f"HTTP {response.status_code}")
         return SendResult(False, permanent=400 <= response.status_code < 500, detail=f"HTTP {response.status_code}: {response.text[:200]}")

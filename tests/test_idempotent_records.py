@@ -115,6 +115,37 @@ def test_timer_reminders_in_between_are_not_messages():
     assert [m["text"] for m in record["messages"]] == [FIRST["text"], SECOND["text"]]
 
 
+def test_a_turn_sent_again_after_its_server_died_mid_turn_is_recorded_once():
+    # The first attempts at FIRST and SECOND reached this action server, but their Rasa server was
+    # killed before saving the conversation; the employee sent each again (to another server), so
+    # Rasa's tracker holds only the second attempt, with a later timestamp.
+    # (Rasa saves nothing of a new conversation before its first turn ends: the retried first
+    # turn's session start is later than the lost attempt)
+    validate(tracker([FIRST]))
+    greeting = {"event": "session_started", "timestamp": T1 + 19}
+    retried_first = {**FIRST, "timestamp": T1 + 20}
+    first = validate(tracker([greeting, retried_first]))
+    bot_reply = {"event": "bot", "timestamp": T1 + 21, "text": "お話を聞かせてください。"}
+    validate(tracker([greeting, retried_first, bot_reply, SECOND], slots=first))
+    retried_second = {**SECOND, "timestamp": T2 + 30}
+    second = validate(tracker([greeting, retried_first, bot_reply, retried_second], slots=first))
+    (record,) = records_of(SENDER)
+    assert [m["text"] for m in record["messages"]] == [FIRST["text"], SECOND["text"]]
+    # the same words sent again once the conversation holds them are a new message
+    again = user(SECOND["text"], T3, "inform", [entity("behavior", "dogeza_demand")])
+    validate(tracker([greeting, retried_first, bot_reply, retried_second, bot_reply | {"timestamp": T2 + 31}, again],
+                     slots=first | second))
+    (record,) = records_of(SENDER)
+    assert [m["text"] for m in record["messages"]] == [FIRST["text"], SECOND["text"], SECOND["text"]]
+
+
+def test_a_first_message_long_after_an_open_record_of_the_same_conversation_starts_a_new_one():
+    validate(tracker([FIRST]))  # never closed; its conversation expired from the tracker store
+    later = {**FIRST, "timestamp": T1 + 3600}
+    validate(tracker([later]))
+    assert len(records_of(SENDER)) == 2
+
+
 # --- the store, on SQLite and PostgreSQL ------------------------------------------------------------
 
 

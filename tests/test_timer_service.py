@@ -162,6 +162,14 @@ def test_without_a_token_none_is_sent_and_odd_conversation_ids_are_quoted(db_url
     assert rasa.calls[0]["query"] == {"output_channel": ["latest"]}
 
 
+def test_a_failed_send_does_not_put_the_api_token_in_the_log_or_the_database():
+    from bench.processes import free_port
+
+    result = RasaTrigger(f"http://127.0.0.1:{free_port()}", "s3cret-token", timeout=5)("employee-1", ReminderKind.NEAR)
+    assert not result.ok and "ConnectionError" in result.detail and "token=***" in result.detail
+    assert "s3cret-token" not in result.detail
+
+
 def test_two_schedulers_at_once_send_each_reminder_once(db_url, store, rasa):
     records = {live_record(store, f"employee-{n}", 1.2 + n * 0.1): f"employee-{n}" for n in range(6)}
     first, second = service(db_url, rasa, poll_interval=0.01), service(db_url, rasa, poll_interval=0.01)

@@ -40,9 +40,9 @@ STARTUP_TIMEOUT_S = 240.0
 REQUEST_TIMEOUT_S = 60.0
 
 
-def _redis_db() -> int:
+def _redis_db(host: str, port: int) -> int:
     """An empty Redis database number, if there is one (the lock keys carry a unique prefix anyway)."""
-    admin = redis.Redis(host=REDIS_HOST, port=REDIS_PORT)
+    admin = redis.Redis(host=host, port=port)
     try:
         count = int(admin.config_get("databases").get("databases", 16))
         used = set(admin.info("keyspace"))
@@ -73,6 +73,15 @@ class Server:
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
 
+    def pause(self) -> None:
+        """SIGSTOP: it takes no request and answers none until resume() (a server stuck mid-request)."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
 
 @dataclass
 class Cluster:
@@ -80,6 +89,11 @@ class Cluster:
     database: str = field(default_factory=lambda: f"test_scale_{uuid.uuid4().hex[:12]}")
     lock_prefix: str = field(default_factory=lambda: f"scale{uuid.uuid4().hex[:12]}")
     redis_db: int = 0
+    # the shared services by default; tests/scale/services.py starts private ones the faults may restart
+    postgres_admin_url: str = POSTGRES_ADMIN_URL
+    redis_host: str = REDIS_HOST
+    redis_port: int = REDIS_PORT
+    api_token: str = field(default_factory=lambda: secrets.token_hex(16))  # Rasa's HTTP API (the timer service)
     rasa: List[Server] = field(default_factory=list)
     actions: Optional[Server] = None
     env: Dict[str, str] = field(default_factory=dict)
@@ -87,12 +101,12 @@ class Cluster:
 
     @property
     def database_url(self) -> str:
-        return make_url(POSTGRES_ADMIN_URL).set(database=self.database).render_as_string(hide_password=False)
+        return make_url(self.postgres_admin_url).set(database=self.database).render_as_string(hide_password=False)
 
     # ------------------------------------------------------------------ set-up and tear-down
 
     def create_database(self) -> None:
-        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+        admin = create_engine(self.postgres_admin_url, isolation_level="AUTOCOMMIT", future=True)
         try:
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{self.database}"'))
@@ -103,18 +117,18 @@ class Cluster:
     def write_endpoints(self, actions_port: int) -> Path:
         """endpoints.production.yml with this cluster's action server, database and Redis."""
         endpoints = yaml.safe_load((ROOT / "endpoints.production.yml").read_text(encoding="utf-8"))
-        url = make_url(POSTGRES_ADMIN_URL)
+        url = make_url(self.postgres_admin_url)
         endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
         endpoints["tracker_store"].update(
             url=url.host, port=url.port or 5432, db=self.database, username=url.username, password=url.password or ""
         )
-        endpoints["lock_store"].update(url=REDIS_HOST, port=REDIS_PORT, db=self.redis_db, key_prefix=self.lock_prefix)
+        endpoints["lock_store"].update(url=self.redis_host, port=self.redis_port, db=self.redis_db, key_prefix=self.lock_prefix)
         path = self.tmp / "endpoints.yml"
         path.write_text(yaml.safe_dump(endpoints, allow_unicode=True, sort_keys=False), encoding="utf-8")
         return path
 
     def start(self, rasa_servers: int = 2) -> None:
-        self.redis_db = _redis_db()
+        self.redis_db = _redis_db(self.redis_host, self.redis_port)
         self.create_database()
         actions_port = free_port()
         endpoints = self.write_endpoints(actions_port)
@@ -122,6 +136,7 @@ class Cluster:
             **os.environ,
             "DATABASE_URL": self.database_url,
             "ACTION_SERVER_TOKEN": secrets.token_hex(16),  # shared by the Rasa servers and the action server
+            "RASA_AUTH_TOKEN": self.api_token,
             "RASA_TELEMETRY_ENABLED": "false",
             "PYTHONUNBUFFERED": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -138,7 +153,7 @@ class Cluster:
                 f"rasa{index + 1}",
                 [str(BIN / "python"), "-m", "bot.rasa.server", "run", "--model", str(MODEL),
                  "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
-                 "--port", str(port), "--interface", "127.0.0.1"],
+                 "--port", str(port), "--interface", "127.0.0.1", "--enable-api"],
                 self.tmp / f"rasa{index + 1}.log", f"http://127.0.0.1:{port}",
             )
             server.start(self.env)
@@ -167,13 +182,13 @@ class Cluster:
                 stop_process(server.proc)
         if self.records is not None:
             self.records.dispose()
-        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+        admin = create_engine(self.postgres_admin_url, isolation_level="AUTOCOMMIT", future=True)
         try:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
         finally:
             admin.dispose()
-        lock_store = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=self.redis_db)
+        lock_store = redis.Redis(host=self.redis_host, port=self.redis_port, db=self.redis_db)
         try:
             keys = list(lock_store.scan_iter(match=f"{self.lock_prefix}:*"))
             if keys:
@@ -192,7 +207,7 @@ class Cluster:
     def terminate_database_connections(self) -> int:
         """pg_terminate_backend on every connection to this cluster's database (what a PostgreSQL
         restart does to the servers' pools); returns how many were terminated."""
-        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+        admin = create_engine(self.postgres_admin_url, isolation_level="AUTOCOMMIT", future=True)
         try:
             with admin.connect() as connection:
                 return len(connection.execute(
@@ -206,7 +221,7 @@ class Cluster:
     def kill_lock_store_connections(self) -> int:
         """CLIENT KILL of every normal client on this cluster's Redis database (what a Redis restart
         does to the servers' connections), not touching anyone else's; returns how many."""
-        admin = redis.Redis(host=REDIS_HOST, port=REDIS_PORT)
+        admin = redis.Redis(host=self.redis_host, port=self.redis_port)
         try:
             ours = [c for c in admin.client_list(_type="normal") if int(c["db"]) == self.redis_db
                     and int(c["id"]) != admin.client_id()]
@@ -215,6 +230,33 @@ class Cluster:
             return len(ours)
         finally:
             admin.close()
+
+    def holds_lock(self, sender: str) -> bool:
+        """A Rasa server is handling a turn of the conversation: its lock is in Redis (Rasa's
+        RedisLockStore keys are `<key_prefix>:lock:<conversation id>`, deleted after the turn)."""
+        lock_store = redis.Redis(host=self.redis_host, port=self.redis_port, db=self.redis_db)
+        try:
+            return bool(lock_store.exists(f"{self.lock_prefix}:lock:{sender}"))
+        finally:
+            lock_store.close()
+
+    def start_timer_service(self, rasa: Server, warn_before_s: float, max_late_s: float) -> Server:
+        """bot/timer_service.py on this cluster's records, sending through `rasa`'s HTTP API,
+        polling every second; returns once it polls."""
+        env = {**self.env, "RASA_URL": rasa.health_url, "TIMER_POLL_SECONDS": "1",
+               "TIMER_WARN_BEFORE_SECONDS": f"{warn_before_s:.3f}", "TIMER_MAX_LATE_SECONDS": f"{max_late_s:.0f}"}
+        timer = Server("timer", [str(BIN / "python"), "-m", "bot.timer_service"],
+                       self.tmp / f"timer-{uuid.uuid4().hex[:6]}.log", "")
+        timer.start(env)
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if "polling every" in timer.log.read_text(errors="replace"):
+                return timer
+            if not timer.alive():
+                break
+            time.sleep(0.2)
+        stop_process(timer.proc)
+        raise RuntimeError(f"the timer service did not start:\n{self.log_tail(timer)}")
 
     # ------------------------------------------------------------------ what the servers stored
 
