@@ -61,7 +61,8 @@ _FIRST_PERSON = re.compile(r"(?:私|わたし|自分|僕|ぼく|こちら|当方
 _OTHER_SUBJECT = re.compile(r"(?:相手|男性|女性|客|お客|その人|あの人|向こう|先方|方|市民|住民|利用者|人)(?:さん|様)?(?:が|は|も)")
 _UNDERWENT_AFTER = re.compile(r"^[^。]{0,20}?(?:られ|され|言われ|迫られ|求められ|てき|てく|と言|って言)")
 _THIRD_PARTY_SUBJECT_BEFORE = re.compile(
-    r"(?:お子さん|子ども|子供|こども|赤ちゃん|赤ん坊|他の(?:お客|客|利用者|方)|ほかの(?:お客|客|利用者|方)|別の(?:お客|客|利用者|方)|隣の(?:人|客|方)|通行人|酔っ払い)"
+    r"(?:お子さん|子ども|子供|こども|赤ちゃん|赤ん坊|他の(?:お客|客|利用者|方)|ほかの(?:お客|客|利用者|方)|別の(?:お客|客|利用者|方)|隣の(?:人|客|方)|通行人|酔っ払い"
+    r"|父親|母親|お父さん|お母さん|夫|妻|旦那さん?|ご主人|息子さん?|娘さん?|元夫|元妻|交際相手|同居人|隣人|中学生|高校生|小学生|学生)"
     r"(?:さん|様|たち)?(?:が|は|も|同士)[^。、]{0,10}$"
 )
 _HYPOTHETICAL_AFTER = re.compile(
@@ -84,6 +85,14 @@ _EMPLOYEE_ACT_AFTER = re.compile(r"^[^。！？!?\n]{0,6}?(?:てしま|でしま
 _COMPLAINT_AFTER = re.compile(
     r"^[^。！？!?\n「」]{0,10}?(?:という|との|と|って)(?:ご?意見|苦情|クレーム|訴え|抗議|申し出|お叱り)"
 )
+# 「脅されたという住民の方が相談に来ています」: someone brought the harm to us (「〜という相談です」 alone is
+# the employee's own consultation, so the consultation must be someone else's).
+_CONSULTATION_AFTER = re.compile(
+    r"^[^。！？!?\n「」]{0,10}?(?:という|との|と)[^。「」]{0,14}?(?:方|人|住民|市民|女性|男性|利用者|お客様|相談者|保護者|家族)(?:さん|様)?(?:が|から)[^。「」]{0,6}?(?:相談|通報)"
+    r"|^[^。！？!?\n「」]{0,10}?(?:という|との)(?:ご?相談|通報)(?:に来|を受け|があり|がありました|の(?:電話|メール)|が(?:来|入))"
+)
+# 「近所の人に『殺すぞ』と脅された」: the words quoted were said to someone else.
+_SAID_TO_AFTER = re.compile(r"^(?:と|って)[^。、「」]{0,6}?(?:れ|られ)(?:た|て|る|ま)")
 _INJURY = re.compile(r"けが|怪我|ケガ|傷害|流血")
 _ACCIDENT_NEAR = re.compile(r"転ん|転倒|転び|ころん|つまず|躓|滑っ|すべっ|落ち(?!着|込|つ)|事故|ぶつけて|段差|階段で|遊具")
 
@@ -132,7 +141,15 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
     if _APOLOGY_AFTER.match(after):
         return "polite"
     passive = passive or bool(_PASSIVE_NEAR.match(after))
-    if (passive or _INJURY.search(norm, start, end)) and _COMPLAINT_AFTER.match(after):
+    quote = _quote_around(norm, start, end, sentence_start, sentence_end)
+    if quote is not None:  # the words of a quotation: who heard them comes after its end
+        before_quote, after_quote = norm[sentence_start : quote[0]], norm[quote[1] + 1 : sentence_end]
+        if _SAID_TO_AFTER.match(after_quote):
+            passive = True
+            if _VICTIM_BEFORE.search(before_quote) or _OTHER_AGENT_BEFORE.search(before_quote):
+                return "third_party"
+        after = after_quote
+    if (passive or _INJURY.search(norm, start, end)) and (_COMPLAINT_AFTER.match(after) or _CONSULTATION_AFTER.match(after)):
         return "victim_report"
     if passive and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
         return "third_party"
@@ -143,6 +160,15 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
     if not passive and _employee_is_subject(before) and not _UNDERWENT_AFTER.match(after):
         return "employee"
     return None
+
+
+def _quote_around(norm: str, start: int, end: int, sentence_start: int, sentence_end: int) -> tuple[int, int] | None:
+    """(opening, closing) bracket positions of the 「」 quotation holding ``norm[start:end]``, if any."""
+    opening = max(norm.rfind("「", sentence_start, start), norm.rfind("『", sentence_start, start))
+    if opening < 0 or any(c in norm[opening + 1 : start] for c in "」』"):
+        return None
+    closing = min((i for i in (norm.find("」", end, sentence_end), norm.find("』", end, sentence_end)) if i >= 0), default=-1)
+    return (opening, closing) if closing >= 0 else None
 
 
 def _employee_is_subject(before: str) -> bool:
