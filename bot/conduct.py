@@ -29,6 +29,7 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]")
 # Before the keyword, in the same sentence.
 _HYPOTHETICAL_BEFORE = re.compile(r"(?:もし(?:も)?|仮に|万が?一|例えば|たとえば)[^。！？!?\n]*$")
 _JOKE_BEFORE = re.compile(r"(?:冗談|じょうだん|ジョーク|ふざけて|笑いながら)[^。！？!?\n]{0,12}$")
+_JOKE_AFTER = re.compile(r"^[^。！？!?\n]{0,6}?[」』]?(?:と|って)[^。、]{0,8}?(?:冗談|じょうだん|ジョーク|ふざけて|笑いながら|笑って)")
 _ANIMAL_BEFORE = re.compile(
     r"(?:クマ|くま|熊|動物|犬|猫|ねこ|鹿|シカ|しか|イノシシ|いのしし|猪|猿|サル|鳥|カラス|野良|害獣|(?<!ー)ペット(?!ボトル)|生き物|命ある)"
     r"(?:を|は|も|たち|の子|なんか|まで)?[^。！？!?\n、]{0,4}$"
@@ -62,7 +63,7 @@ _OTHER_SUBJECT = re.compile(r"(?:相手|男性|女性|客|お客|その人|あ�
 _UNDERWENT_AFTER = re.compile(r"^[^。]{0,20}?(?:られ|され|言われ|迫られ|求められ|てき|てく|と言|って言)")
 _THIRD_PARTY_SUBJECT_BEFORE = re.compile(
     r"(?:お子さん|子ども|子供|こども|赤ちゃん|赤ん坊|他の(?:お客|客|利用者|方)|ほかの(?:お客|客|利用者|方)|別の(?:お客|客|利用者|方)|隣の(?:人|客|方)|通行人|酔っ払い"
-    r"|父親|母親|お父さん|お母さん|夫|妻|旦那さん?|ご主人|息子さん?|娘さん?|元夫|元妻|交際相手|同居人|隣人|中学生|高校生|小学生|学生)"
+    r"|父親|母親|お父さん|お母さん|お?兄さん|お?姉さん|兄|弟|姉|妹|祖父|祖母|夫|妻|旦那さん?|ご主人|息子さん?|娘さん?|元夫|元妻|交際相手|同居人|隣人|中学生|高校生|小学生|学生)"
     r"(?:さん|様|たち)?(?:が|は|も|同士)[^。、]{0,10}$"
 )
 _HYPOTHETICAL_AFTER = re.compile(
@@ -130,7 +131,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         return "question"
     if _QUOTE_DENIED_AFTER.match(after):
         return "negated"
-    if _JOKE_BEFORE.search(before):
+    if _JOKE_BEFORE.search(before) or _JOKE_AFTER.match(after):
         return "joke"
     if violent and _PROHIBITION_AFTER.match(after) and (norm[end - 1] in "うくぐすつぬぶむる" or after.startswith("ない")):
         return "prohibition"
@@ -148,7 +149,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
             passive = True
             if _VICTIM_BEFORE.search(before_quote) or _OTHER_AGENT_BEFORE.search(before_quote):
                 return "third_party"
-        after = after_quote
+        before, after = before_quote, after_quote
     if (passive or _INJURY.search(norm, start, end)) and (_COMPLAINT_AFTER.match(after) or _CONSULTATION_AFTER.match(after)):
         return "victim_report"
     if passive and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
