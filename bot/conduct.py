@@ -29,7 +29,13 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]")
 # Before the keyword, in the same sentence.
 _HYPOTHETICAL_BEFORE = re.compile(r"(?:もし(?:も)?|仮に|万が?一|例えば|たとえば)[^。！？!?\n]*$")
 _JOKE_BEFORE = re.compile(r"(?:冗談|じょうだん|ジョーク|ふざけて|笑いながら)[^。！？!?\n]{0,12}$")
-_JOKE_AFTER = re.compile(r"^[^。！？!?\n]{0,6}?[」』]?(?:と|って)[^。、]{0,8}?(?:冗談|じょうだん|ジョーク|ふざけて|笑いながら|笑って)")
+_JOKE_AFTER = re.compile(
+    r"^[^。！？!?\n]{0,6}?[」』]?(?:と|って)[^。、]{0,8}?(?:冗談|じょうだん|ジョーク|ふざけて|笑いながら|笑って|ニコニコ|にこにこ|笑顔で)"
+    r"|^[^。]{0,30}?(?:いつもの|ただの)?(?:冗談|ジョーク)(?:です|でした|だと|で言)"
+)
+# news, fiction and other places: 「ニュースで職員が刺された事件を見た」「ドラマで土下座させるシーン」
+_STORY_BEFORE = re.compile(r"(?:ニュース|報道|新聞|ドラマ|映画|テレビ|漫画|マンガ|アニメ|小説|記事|研修の動画|他県|他市|よその)(?:で|の|を|に)[^。]{0,16}$")
+_STORY_AFTER = re.compile(r"^[^。、]{0,8}?(?:事件|シーン|場面|ニュース|記事|報道)")
 _ANIMAL_BEFORE = re.compile(
     r"(?:クマ|くま|熊|動物|犬|猫|ねこ|鹿|シカ|しか|イノシシ|いのしし|猪|猿|サル|鳥|カラス|野良|害獣|(?<!ー)ペット(?!ボトル)|生き物|命ある)"
     r"(?:を|は|も|たち|の子|なんか|まで)?[^。！？!?\n、]{0,4}$"
@@ -48,7 +54,7 @@ _EMPLOYEE_SUBJECT_BEFORE = re.compile(
 )
 
 # After the keyword.
-_PERMISSION_AFTER = re.compile(r"^(?!って)[^。、]{0,4}?(?:ても|でも)(?:いい|よい|良い|大丈夫|構わない|かまわない)(?:か|です|でしょう|の)")
+_PERMISSION_AFTER = re.compile(r"^(?!って)[^。、]{0,4}?(?:ても|でも|て|で)(?:いい|よい|良い|大丈夫|構わない|かまわない)(?:か|です|でしょう|の)")
 # 「」とは言っていません: a quotation the employee says was not said.
 _QUOTE_DENIED_AFTER = re.compile(
     r"^[^。「」]{0,8}[」』]?(?:と|って)?(?:は|も|まで)?(?:言って|言われて|言われ|言わ|口にして)(?:は|も)?(?:い|お)?(?:ない|ません|なかった|ず)"
@@ -62,6 +68,7 @@ _FIRST_PERSON = re.compile(r"(?:私|わたし|自分|僕|ぼく|こちら|当方
 _OTHER_SUBJECT = re.compile(r"(?:相手|男性|女性|客|お客|その人|あの人|向こう|先方|方|市民|住民|利用者|人)(?:さん|様)?(?:が|は|も)")
 _UNDERWENT_AFTER = re.compile(r"^[^。]{0,20}?(?:られ|され|言われ|迫られ|求められ|てき|てく|と言|って言)")
 _THIRD_PARTY_SUBJECT_BEFORE = re.compile(
+    r"[^。、]{0,8}同士(?:が|で|の|は)?[^。]{0,30}$|"  # 「利用者同士で」「順番待ちの人同士が」
     r"(?:お子さん|子ども|子供|こども|赤ちゃん|赤ん坊|他の(?:お客|客|利用者|方)|ほかの(?:お客|客|利用者|方)|別の(?:お客|客|利用者|方)|隣の(?:人|客|方)|通行人|酔っ払い"
     r"|父親|母親|お父さん|お母さん|お?兄さん|お?姉さん|兄|弟|姉|妹|祖父|祖母|夫|妻|旦那さん?|ご主人|息子さん?|娘さん?|元夫|元妻|交際相手|同居人|隣人|中学生|高校生|小学生|学生)"
     r"(?:さん|様|たち)?(?:が|は|も|同士)[^。、]{0,10}$"
@@ -74,6 +81,8 @@ _CONDITIONAL_DEMAND_AFTER = re.compile(
     r"^[^。、]{0,7}?(?:(?:たら|れば)[、]?(?:許|勘弁|帰って?や|考えてや|やめてや|認めてや|終わりにしてや)|ないなら|ねえなら|ないんなら|なければ|なきゃ)"
 )
 _QUESTION_AFTER = re.compile(
+    r"^[^。]{0,12}?(?:た|る)(?:とき|時)(?:、|は|に)[^。]{0,24}?(?:[?？]|いけない|べき|ですか|でしょうか|いいの)|"
+    r"^[^。]{0,6}?(?:しないと|しなきゃ|しなければ)(?:いけ|だめ|ダメ|なら)[^。]{0,8}?(?:[?？]|か)|"
     r"^[^。！？!?\n]{0,16}?のは[^。]{0,12}?(?:型|カスハラ|ハラスメント|罪|違法|犯罪)(?:ですか|でしょうか|になり|に当た|にあた|なの|です[?？])|"
     r"^[^。！？!?\nた]{0,14}?(?:罪|犯罪|違法|法律)?(?:にあた(?:り|る)|に当た(?:り|る)|に該当|になり(?:ます|え)|になる(?:の|ん)?(?:です|でしょう)?か|に含まれ|って(?:なに|何)(?:です|でしょう|[?？]|$)|とは何|の定義|かどうか)"
 )
@@ -89,13 +98,16 @@ _COMPLAINT_AFTER = re.compile(
 # 「脅されたという住民の方が相談に来ています」: someone brought the harm to us (「〜という相談です」 alone is
 # the employee's own consultation, so the consultation must be someone else's).
 _CONSULTATION_AFTER = re.compile(
+    r"^[^。！？!?\n「」]{0,4}?(?:と|って)(?:の)?(?:ご?相談|通報)(?:に|で)(?:来|見え|いらっしゃ|訪れ)|"
+    r"^[^。、]{0,4}?(?:被害)?の(?:ご?相談)(?:で|に)(?:来|見え|いらっしゃ|訪れ)|"
     r"^[^。！？!?\n「」]{0,10}?(?:という|との|と)[^。「」]{0,14}?(?:方|人|住民|市民|女性|男性|利用者|お客様|相談者|保護者|家族)(?:さん|様)?(?:が|から)[^。「」]{0,6}?(?:相談|通報)"
     r"|^[^。！？!?\n「」]{0,10}?(?:という|との)(?:ご?相談|通報)(?:に来|を受け|があり|がありました|の(?:電話|メール)|が(?:来|入))"
 )
 # 「近所の人に『殺すぞ』と脅された」: the words quoted were said to someone else.
+_STAFF_SPEAKER_BEFORE = re.compile(r"(?:私|わたし|自分|僕|こちら|当方|同僚|課長|係長|部長|所長|店長|主任|上司|先輩)(?:が|は|も)(?:つい|思わず|うっかり)?$")
 _SAID_TO_AFTER = re.compile(r"^(?:と|って)[^。、「」]{0,6}?(?:れ|られ)(?:た|て|る|ま)")
 _INJURY = re.compile(r"けが|怪我|ケガ|傷害|流血")
-_ACCIDENT_NEAR = re.compile(r"転ん|転倒|転び|ころん|つまず|躓|滑っ|すべっ|落ち(?!着|込|つ)|事故|ぶつけて|段差|階段で|遊具")
+_ACCIDENT_NEAR = re.compile(r"車[^。、]{0,3}(?:ぶつけ|こすら|当てら)|転ん|転倒|転び|ころん|つまず|躓|滑っ|すべっ|落ち(?!着|込|つ)|事故|ぶつけて|段差|階段で|遊具")
 
 # Behaviour codes that name violence; prohibitions and animals only make sense for these.
 VIOLENT_CODES = frozenset({"physical_attack", "threat"})
@@ -133,6 +145,8 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         return "negated"
     if _JOKE_BEFORE.search(before) or _JOKE_AFTER.match(after):
         return "joke"
+    if _STORY_BEFORE.search(before) and _STORY_AFTER.match(after):
+        return "story"
     if violent and _PROHIBITION_AFTER.match(after) and (norm[end - 1] in "うくぐすつぬぶむる" or after.startswith("ない")):
         return "prohibition"
     if violent and _ANIMAL_BEFORE.search(before):
@@ -149,6 +163,10 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
             passive = True
             if _VICTIM_BEFORE.search(before_quote) or _OTHER_AGENT_BEFORE.search(before_quote):
                 return "third_party"
+        if passive and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
+            return "third_party"  # 「夫に殴られた」: the one quoted was harmed by someone else
+        if _STAFF_SPEAKER_BEFORE.search(before_quote):
+            return "employee"  # 課長が「謝罪文をお出しします」と: staff's own words
         before, after = before_quote, after_quote
     if (passive or _INJURY.search(norm, start, end)) and (_COMPLAINT_AFTER.match(after) or _CONSULTATION_AFTER.match(after)):
         return "victim_report"
