@@ -57,7 +57,7 @@ _EMPLOYEE_SUBJECT_BEFORE = re.compile(
 _PERMISSION_AFTER = re.compile(r"^(?!って)[^。、]{0,4}?(?:ても|でも|て|で)(?:いい|よい|良い|大丈夫|構わない|かまわない)(?:か|です|でしょう|の)")
 # 「」とは言っていません: a quotation the employee says was not said.
 _QUOTE_DENIED_AFTER = re.compile(
-    r"^[^。「」]{0,8}[」』]?(?:と|って)?(?:は|も|まで)?(?:言って|言われて|言われ|言わ|口にして)(?:は|も)?(?:い|お)?(?:ない|ません|なかった|ず)"
+    r"^(?![^。「」]{0,8}?だけ)[^。「」]{0,8}[」』]?(?:と|って)?(?:は|も|まで)?(?:言って|言われて|言われ|言わ|口にして)(?:は|も)?(?:い|お)?(?:ない|ません|なかった|ず)"
 )
 # 「慰謝料の請求方法」「損害賠償の手続きについて」: the topic of a question, not a demand.
 _TOPIC_AFTER = re.compile(
@@ -79,12 +79,14 @@ _HYPOTHETICAL_AFTER = re.compile(
 # 「土下座したら許してやる」: the customer's condition, a demand rather than a hypothetical.
 _CONDITIONAL_DEMAND_AFTER = re.compile(
     r"^[^。、]{0,7}?(?:(?:たら|れば)[、]?(?:許|勘弁|帰って?や|考えてや|やめてや|認めてや|終わりにしてや)|ないなら|ねえなら|ないんなら|なければ|なきゃ)"
+    # 「議員に電話一本すればお前ら終わりだ」: the condition is the threat
+    r"|^[^。、]{0,7}?(?:たら|れば)[、]?[^。、]{0,4}?(?:終わり|おしまい|クビ|首が飛|覚悟|どうなるか)"
 )
 _QUESTION_AFTER = re.compile(
     r"^[^。]{0,12}?(?:た|る)(?:とき|時)(?:、|は|に)[^。]{0,24}?(?:[?？]|いけない|べき|ですか|でしょうか|いいの)|"
     r"^[^。]{0,6}?(?:しないと|しなきゃ|しなければ)(?:いけ|だめ|ダメ|なら)[^。]{0,8}?(?:[?？]|か)|"
     r"^[^。！？!?\n]{0,16}?のは[^。]{0,12}?(?:型|カスハラ|ハラスメント|罪|違法|犯罪)(?:ですか|でしょうか|になり|に当た|にあた|なの|です[?？])|"
-    r"^[^。！？!?\nた]{0,14}?(?:罪|犯罪|違法|法律)?(?:にあた(?:り|る)|に当た(?:り|る)|に該当|になり(?:ます|え)|になる(?:の|ん)?(?:です|でしょう)?か|に含まれ|って(?:なに|何)(?:です|でしょう|[?？]|$)|とは何|の定義|かどうか)"
+    r"^[^。！？!?\nた]{0,14}?(?:罪|犯罪|違法|法律)?(?:(?<![顔頭体肩手腕足目胸背額])(?:にあた|に当た)(?:り(?:ます|ません)?(?:か|[?？])|る(?:の|ん)?(?:です|でしょう)?(?:か|[?？]))|に該当|になり(?:ます|え(?:ます|る))(?:か|[?？]|の)|になる(?:の|ん)?(?:です|でしょう)?か|に含まれ|って(?:なに|何)(?:です|でしょう|[?？]|$)|とは何|の定義|かどうか)"
 )
 # 「殺すな」「殴るなよ」, 「殺さないで」: what the customer asks others not to do.
 _PROHIBITION_AFTER = re.compile(r"^(?:な(?:よ|ー|っ|[!！」』。、]|って|と|$)|ないで|ないでください|ないでほしい|ないでくれ)")
@@ -105,6 +107,7 @@ _CONSULTATION_AFTER = re.compile(
 )
 # 「近所の人に『殺すぞ』と脅された」: the words quoted were said to someone else.
 _STAFF_SPEAKER_BEFORE = re.compile(r"(?:私|わたし|自分|僕|こちら|当方|同僚|課長|係長|部長|所長|店長|主任|上司|先輩)(?:が|は|も)(?:つい|思わず|うっかり)?$")
+_STAFF_WORD = re.compile(r"職員|係員|担当|窓口の人")
 _SAID_TO_AFTER = re.compile(r"^(?:と|って)[^。、「」]{0,6}?(?:れ|られ)(?:た|て|る|ま)")
 _INJURY = re.compile(r"けが|怪我|ケガ|傷害|流血")
 _ACCIDENT_NEAR = re.compile(r"車[^。、]{0,3}(?:ぶつけ|こすら|当てら)|転ん|転倒|転び|ころん|つまず|躓|滑っ|すべっ|落ち(?!着|込|つ)|事故|ぶつけて|段差|階段で|遊具")
@@ -161,7 +164,8 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         before_quote, after_quote = norm[sentence_start : quote[0]], norm[quote[1] + 1 : sentence_end]
         if _SAID_TO_AFTER.match(after_quote):
             passive = True
-            if _VICTIM_BEFORE.search(before_quote) or _OTHER_AGENT_BEFORE.search(before_quote):
+            agent = _VICTIM_BEFORE.search(before_quote) or _OTHER_AGENT_BEFORE.search(before_quote)
+            if agent and not _STAFF_WORD.match(agent.group()):  # 「職員に『…』と言われた」: said to staff
                 return "third_party"
         if passive and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
             return "third_party"  # 「夫に殴られた」: the one quoted was harmed by someone else

@@ -135,7 +135,8 @@ def _is_negated(norm: str, end: int) -> bool:
     rest = norm[end : end + 16]
     if _MAYBE_AFTER.match(rest):  # 「殺されるかもしれない」 is not a negation
         return False
-    return bool(_NEGATION_AFTER.match(rest) or _CATEGORY_AFTER.match(rest) or _NOT_YET_AFTER.match(rest))
+    hearsay = norm[end - 1 : end] in ("た", "だ") and rest.startswith("そう")  # 「投げたそうです」 happened
+    return bool(_NEGATION_AFTER.match(rest) or _CATEGORY_AFTER.match(rest) or (_NOT_YET_AFTER.match(rest) and not hearsay))
 
 
 def _find(text: str, kind: str) -> list[LexiconMatch]:
