@@ -34,7 +34,7 @@ _JOKE_AFTER = re.compile(
     r"|^[^。]{0,30}?(?:いつもの|ただの)?(?:冗談|ジョーク)(?:です|でした|だと|で言)"
 )
 # news, fiction and other places: 「ニュースで職員が刺された事件を見た」「ドラマで土下座させるシーン」
-_STORY_BEFORE = re.compile(r"(?:ニュース|報道|新聞|ドラマ|映画|テレビ|漫画|マンガ|アニメ|小説|記事|研修の動画|他県|他市|よその)(?:で|の|を|に)[^。]{0,16}$")
+_STORY_BEFORE = re.compile(r"(?:ニュース|報道|新聞|ドラマ|時代劇|番組|映画|テレビ|漫画|マンガ|アニメ|小説|記事|研修の動画|他県|他市|よその)(?:で|の|を|に)[^。]{0,16}$")
 _STORY_AFTER = re.compile(r"^[^。、]{0,8}?(?:事件|シーン|場面|ニュース|記事|報道)")
 _ANIMAL_BEFORE = re.compile(
     r"(?:クマ|くま|熊|動物|犬|猫|ねこ|鹿|シカ|しか|イノシシ|いのしし|猪|猿|サル|鳥|カラス|野良|害獣|(?<!ー)ペット(?!ボトル)|生き物|命ある)"
@@ -74,7 +74,7 @@ _THIRD_PARTY_SUBJECT_BEFORE = re.compile(
     r"(?:さん|様|たち)?(?:が|は|も|同士)[^。、]{0,10}$"
 )
 _HYPOTHETICAL_AFTER = re.compile(
-    r"^[^。、！？!?\n]{0,10}?(?:たら(?![いしな])|れば|場合|ような(?:とき|時)|(?:とき|時)(?:の(?:ため|対応|対処|備え)|に備え|は(?:どう|どの|何))|(?:とき|時|場合)の[^。、]{0,6}?(?:通報先|相談先|連絡先|対応|対処|方法|流れ|窓口|方を|仕方)|(?:人|相手|客|場合)(?:に|には|へは|って|は)(?:どう|何て|なんて|どの)|なら(?:ば)?(?![なんない]))"
+    r"^[^。、！？!?\n]{0,10}?(?:たら(?![いしな])|れば|場合|ような(?:とき|時)|(?:とき|時)(?:の(?:ため|対応|対処|備え)|に備え|は(?:どう|どの|何))|(?:とき|時|場合)の[^。、]{0,6}?(?:通報先|相談先|連絡先|対応|対処|方法|流れ|窓口|方を|仕方|一言|返し|言い方|かわし方|断り方)|(?:人|相手|客|場合)(?:に|には|へは|って|は)(?:どう|何て|なんて|どの)|なら(?:ば)?(?![なんない]))"
 )
 # 「土下座したら許してやる」: the customer's condition, a demand rather than a hypothetical.
 _CONDITIONAL_DEMAND_AFTER = re.compile(
@@ -134,7 +134,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
     after = norm[end:sentence_end]
     violent = code is None or code in VIOLENT_CODES
     surface = norm[start:end]
-    passive = bool(_PASSIVE_AFTER.match(after)) or surface.endswith(("られ", "され")) or (
+    passive = bool(_PASSIVE_AFTER.match(after)) or after.startswith(("を受け", "をうけ", "に遭", "にあ")) or surface.endswith(("られ", "され")) or (
         surface.endswith("れ") and len(surface) > 1 and surface[-2] in "かがさたなばまらわ"
     )
     conditional_demand = _CONDITIONAL_DEMAND_AFTER.match(after)
