@@ -74,11 +74,11 @@ _FIRST_PERSON = re.compile(r"(?:私|わたし|自分|僕|ぼく|こちら|当方
 _OTHER_SUBJECT = re.compile(r"(?:相手|男性|女性|客|お客|その人|あの人|向こう|先方|方|市民|住民|利用者|人)(?:さん|様)?(?:が|は|も)")
 _UNDERWENT_AFTER = re.compile(r"^[^。]{0,20}?(?:られ|され|言われ|迫られ|求められ|てき|てく|と言|って言)")
 _THIRD_PARTY_SUBJECT_BEFORE = re.compile(
-    r"[^。、]{0,8}同士(?:が|で|の|は)?[^。]{0,30}$|"  # 「利用者同士で」「順番待ちの人同士が」
     r"(?:お子さん|子ども|子供|こども|赤ちゃん|赤ん坊|他の(?:お客|客|利用者|方)|ほかの(?:お客|客|利用者|方)|別の(?:お客|客|利用者|方)|隣の(?:人|客|方)|通行人|酔っ払い"
     r"|父親|母親|お父さん|お母さん|お?兄さん|お?姉さん|兄|弟|姉|妹|祖父|祖母|夫|妻|旦那さん?|ご主人|息子さん?|娘さん?|元夫|元妻|交際相手|同居人|隣人|中学生|高校生|小学生|学生)"
     r"(?:さん|様|たち)?(?:が|は|も|同士)[^。、]{0,10}$"
 )
+_AMONG_THEMSELVES_BEFORE = re.compile(r"同士(?:が|で|の|は)?[^。]{0,30}$")  # 「利用者同士で」「順番待ちの人同士が」
 _HYPOTHETICAL_AFTER = re.compile(
     r"^[^。、！？!?\n]{0,10}?(?:たら(?![いしな])|れば|場合|ような(?:とき|時)|(?:とき|時)(?:の(?:ため|対応|対処|備え)|に備え|は(?:どう|どの|何))|(?:とき|時|場合)の[^。、]{0,6}?(?:通報先|相談先|連絡先|対応|対処|方法|流れ|窓口|方を|仕方|一言|返し|言い方|かわし方|断り方)|(?:人|相手|客|場合)(?:に|には|へは|って|は)(?:どう|何て|なんて|どの)|なら(?:ば)?(?![なんない]))"
 )
@@ -90,7 +90,7 @@ _CONDITIONAL_DEMAND_AFTER = re.compile(
 )
 _QUESTION_AFTER = re.compile(
     r"^[^。]{0,12}?(?:た|る)(?:とき|時)(?:、|は|に)[^。]{0,24}?(?:[?？]|いけない|べき|ですか|でしょうか|いいの)|"
-    r"^[^。]{0,6}?(?:しないと|しなきゃ|しなければ)(?:いけ|だめ|ダメ|なら)[^。]{0,8}?(?:[?？]|か)|"
+    r"^[^。]{0,6}?(?:しないと|しなきゃ|しなければ)(?:いけ|だめ|ダメ|なら)[^。]{0,8}?(?:[?？]|か|の?$)|"
     r"^[^。！？!?\n]{0,16}?のは[^。]{0,12}?(?:型|カスハラ|ハラスメント|罪|違法|犯罪)(?:ですか|でしょうか|になり|に当た|にあた|なの|です[?？])|"
     r"^[^。！？!?\nた]{0,14}?(?:罪|犯罪|違法|法律)?(?:(?<![顔頭体肩手腕足目胸背額])(?:にあた|に当た)(?:り(?:ます|ません)?(?:か|[?？])|る(?:の|ん)?(?:です|でしょう)?(?:か|[?？]))|に該当|になり(?:ます|え(?:ます|る))(?:か|[?？]|の)|になる(?:の|ん)?(?:です|でしょう)?か|に含まれ|って(?:なに|何)(?:です|でしょう|[?？]|$)|とは何|の定義|かどうか)"
 )
@@ -178,8 +178,10 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         if _STAFF_SPEAKER_BEFORE.search(before_quote):
             return "employee"  # 課長が「謝罪文をお出しします」と: staff's own words
         before, after = before_quote, after_quote
-    if (passive or _INJURY.search(norm, start, end)) and (_COMPLAINT_AFTER.match(after) or _CONSULTATION_AFTER.match(after)):
+    if _CONSULTATION_AFTER.match(after) or ((passive or _INJURY.search(norm, start, end)) and _COMPLAINT_AFTER.match(after)):
         return "victim_report"
+    if _AMONG_THEMSELVES_BEFORE.search(before):
+        return "third_party"
     if passive and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
         return "third_party"
     if not passive and _THIRD_PARTY_SUBJECT_BEFORE.search(before):

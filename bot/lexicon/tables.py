@@ -320,6 +320,8 @@ NOT_BEHAVIOR_PATTERNS: tuple[str, ...] = (
     # where a citizen read or saw something, not a post about staff: 「市の公式インスタを見て来た」
     r"(?:公式|市の|県の|町の|区の)?(?:インスタ|instagram|sns|ツイッター|twitter|x|youtube|ユーチューブ|ホームページ|hp|ネット|サイト|動画|ライン|line)(?:の[^。、]{0,6}?)?(?:で|を)(?:見|観|調べ|知|確認|読)",
     r"(?:名前|名字|苗字|氏名|フルネーム)を(?:お伝え|伝え|名乗|お答え|答え)",  # the employee giving their name
+    r"(?:お名前|名前|お名字)を(?:教えて(?:もらえ|いただけ|ください|下さい)|伺|お聞かせ)",  # asked politely
+    r"動画(?:が|は)(?:古|新し|見られ|再生)",
     r"同じ(?:書類|もの|物|ページ|場所|番号|窓口|用紙)", r"(?:ゴミ|ごみ)(?:収集|出し|袋|の日|箱|置き場|捨て|屋敷)", r"人殺し",
     r"車(?:に|を)(?:ぶつけ|こすら|擦ら|当てら)",  # a car accident, not an assault
 )
