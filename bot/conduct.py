@@ -52,7 +52,7 @@ _VICTIM_BEFORE = re.compile(
     r"(?:が|は|も)[^。！？!?\n]{0,14}$"
 )
 _OTHER_AGENT_BEFORE = re.compile(
-    r"(?:家族|夫|妻|旦那|ご主人|奥さん|親|同居[^。、]{0,4}|隣人|隣の人|近所の人|知らない人|別の人|他の客|ほかの客|同級生|先生|犯人|元夫|元妻|交際相手|彼氏|彼女|職員|係員|担当者?|窓口の人)"
+    r"(?:家族|夫|妻|旦那|ご主人|奥さん|親|父親?|母親?|お?兄さん|お?姉さん|兄|弟|姉|妹|息子|娘|同居[^。、]{0,4}|隣人|隣の人|近所の人|知らない人|別の人|他の客|ほかの客|同級生|先生|犯人|元夫|元妻|交際相手|彼氏|彼女|職員|係員|担当者?|窓口の人)"
     r"(?:に|から)[^。！？!?\n、]{0,6}$|詐欺[^。、]{0,4}(?:に|から|で)[^。！？!?\n、]{0,6}$"
 )
 _EMPLOYEE_SUBJECT_BEFORE = re.compile(
@@ -166,14 +166,17 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         return "polite"
     passive = passive or bool(_PASSIVE_NEAR.match(after))
     quote = _quote_around(norm, start, end, sentence_start, sentence_end)
+    said_to_staff = False
     if quote is not None:  # the words of a quotation: who heard them comes after its end
         before_quote, after_quote = norm[sentence_start : quote[0]], norm[quote[1] + 1 : sentence_end]
         if _SAID_TO_AFTER.match(after_quote):
             passive = True
             agent = _VICTIM_BEFORE.search(before_quote) or _OTHER_AGENT_BEFORE.search(before_quote)
-            if agent and not _STAFF_WORD.match(agent.group()):  # 「職員に『…』と言われた」: said to staff
+            said_to_staff = bool(agent and _STAFF_WORD.match(agent.group()))  # 「職員に『…』と言われた」
+            if agent and not said_to_staff:
                 return "third_party"
-        if passive and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
+        inside = norm[quote[0] + 1 : start]
+        if passive and (_VICTIM_BEFORE.search(inside) or _OTHER_AGENT_BEFORE.search(inside)):
             return "third_party"  # 「夫に殴られた」: the one quoted was harmed by someone else
         if _STAFF_SPEAKER_BEFORE.search(before_quote):
             return "employee"  # 課長が「謝罪文をお出しします」と: staff's own words
@@ -182,7 +185,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         return "victim_report"
     if _AMONG_THEMSELVES_BEFORE.search(before):
         return "third_party"
-    if passive and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
+    if passive and not said_to_staff and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
         return "third_party"
     if not passive and _THIRD_PARTY_SUBJECT_BEFORE.search(before):
         return "third_party"
