@@ -137,7 +137,7 @@ class ValidateSlotMappings(ValidationAction):
                 record_id,
                 text if is_new_message else None,
                 sent_at=_utc(latest["timestamp"]),
-                exact_words=quoted_words(consultation_texts(tracker)),
+                add_exact_words=quoted_words(consultation_texts(tracker)),
                 **record_fields(slots, now),
                 **deadline_fields(slots),
             )
