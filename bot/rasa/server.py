@@ -61,12 +61,13 @@ def with_api_authentication(
     known, _ = parser.parse_known_args(argv[1:])
     if not known.enable_api or known.auth_token or known.jwt_secret:
         return argv
+    # one argument "--auth-token=…": argparse takes a token starting with "-" for an option
     if api.token:
-        return [*argv, "--auth-token", api.token]
+        return [*argv, f"--auth-token={api.token}"]
     if is_loopback(known.interface):
         token = generated_token()
         print(f"HTTP API: token in {API_TOKEN_FILE} (set RASA_AUTH_TOKEN to choose one)", flush=True)
-        return [*argv, "--auth-token", token]
+        return [*argv, f"--auth-token={token}"]
     raise ApiConfigurationError(
         f"error: --enable-api on {known.interface} needs authentication: set RASA_AUTH_TOKEN "
         "(or pass --auth-token / --jwt-secret), or listen on 127.0.0.1 only."
