@@ -207,7 +207,7 @@ def load_tensorflow_models_for_prediction() -> None:
 def resolve_event_types_from_a_table() -> None:
     """Rasa finds the class of each event it reads (tracker store, action-server replies) by walking
     every subclass of Event and calling `inspect.isabstract` on each: about 12 % of the Rasa
-    server's CPU per turn (bench/profile/top-compact-long-1.md). Same classes (the first of a type
+    server's CPU per turn (bench/profile/3-compact-store-top-long-1.md). Same classes (the first of a type
     name, as Rasa's walk finds it), looked up in a table that is rebuilt when a type name is not in
     it (a subclass imported later); an unknown type ends in Rasa's own lookup (`topic`, the default,
     the error)."""
