@@ -278,3 +278,11 @@ def test_the_policies_predict_the_same_on_compact_and_full_trackers(tmp_path):
     finally:
         store.engine.dispose()
     assert compared > 100 and compacted > compared / 3
+
+
+def test_a_sender_the_database_refuses_fails_that_request_only(tmp_path):
+    from tests.channel_stand_ins import kasuhara_domain
+    from tests.test_tracker_store import _refused_without_exit
+
+    store = CompactingSQLTrackerStore(kasuhara_domain(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    _refused_without_exit(store, "\udfff")  # as bot/rasa/tracker_store.py's store
