@@ -160,7 +160,7 @@ class ValidateSlotMappings(ValidationAction):
                 text if is_new_message else None,
                 sent_at=_utc(latest["timestamp"]),
                 unsaved_after=unsaved_after,
-                exact_words=quoted_words(consultation_texts(tracker)),
+                add_exact_words=quoted_words(consultation_texts(tracker)),
                 **record_fields(slots, now),
                 **deadline_fields(slots),
             )

@@ -5,7 +5,7 @@ in UTC; every datetime passed in must be timezone-aware.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -232,14 +232,22 @@ class ConsultationStore:
         self.record_turn(record_id, None, **fields)
 
     def record_turn(
-        self, record_id: int, text: str | None, *, sent_at: datetime | None = None,
-        unsaved_after: datetime | None = None, **fields: Any,
+        self,
+        record_id: int,
+        text: str | None,
+        *,
+        sent_at: datetime | None = None,
+        unsaved_after: datetime | None = None,
+        add_exact_words: Sequence[str] = (),
+        **fields: Any,
     ) -> None:
         """One employee turn in one transaction: their message (None: none to add) and the facts now known.
 
         A message with a `sent_at` is stored once: the same text at the same time again (a retried
         or replayed turn) adds nothing; nor does the same text stored later than `unsaved_after`
-        (see start(): the message of an attempt Rasa never saved, sent again)."""
+        (see start(): the message of an attempt Rasa never saved, sent again). `add_exact_words` go
+        after the stored ones, each once: the action server sees only the latest messages of a long
+        conversation (bot/rasa/compact_store.py)."""
         unknown = sorted(set(fields) - UPDATABLE_FIELDS)
         if unknown:
             raise UnknownField(f"unknown field(s): {', '.join(unknown)}")
@@ -248,12 +256,15 @@ class ConsultationStore:
         sent = _utc("sent_at", sent_at) if sent_at is not None else None
         unsaved = _utc("unsaved_after", unsaved_after) if unsaved_after is not None else None
         values = self._stored_fields({name: _clean(name, value) for name, value in fields.items()})
+        added = self._stored_fields({"exact_words": _clean("exact_words", list(add_exact_words))})["exact_words"]
         with self._session() as s, s.begin():
             row = record_row(s, record_id)
             if text is not None:
                 self._add_message_once(s, row.id, self._stored_text(text), sent, unsaved)
             for name, value in values.items():
                 setattr(row, name, value)
+            if added:
+                row.exact_words = list(dict.fromkeys([*(row.exact_words or []), *added]))
             row.updated_at = _now()
             self._raise_alert(s, row)
 

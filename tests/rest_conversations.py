@@ -67,8 +67,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     env.pop("REST_CHANNEL_TOKEN", None)
     (work / "endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "tracker_store:\n  type: bot.rasa.tracker_store.SlotHandoverSQLTrackerStore\n"
-        f'  dialect: "sqlite"\n  db: "{work / "tracker.db"}"\n',
+        # the store endpoints.yml names, folding after 2 turns and keeping 3 (8 and 8 shipped), so
+        # that these conversations run on compact trackers
+        "tracker_store:\n  type: bot.rasa.compact_store.CompactingSQLTrackerStore\n"
+        f'  dialect: "sqlite"\n  db: "{work / "tracker.db"}"\n  keep_turns: 3\n  fold_turns: 2\n',
         encoding="utf-8",
     )
     (work / "credentials.yml").write_text("bot.channels.rest.ProtectedRestInput:\n", encoding="utf-8")

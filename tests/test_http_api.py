@@ -37,13 +37,13 @@ def test_arguments_that_need_nothing_are_unchanged(argv):
 def test_the_token_from_the_environment_protects_the_api_on_any_interface():
     argv = [*RUN, "--enable-api", "-i", "0.0.0.0"]
     api = HttpApiSettings(token="from-env", allowed_hosts=())
-    assert server.with_api_authentication(argv, api, generated) == [*argv, "--auth-token", "from-env"]
+    assert server.with_api_authentication(argv, api, generated) == [*argv, "--auth-token=from-env"]
 
 
 @pytest.mark.parametrize("interface", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
 def test_on_loopback_without_a_token_a_generated_one_protects_the_api(interface):
     argv = [*RUN, "--enable-api", "--interface", interface]
-    assert server.with_api_authentication(argv, NO_TOKEN, generated) == [*argv, "--auth-token", "generated-token"]
+    assert server.with_api_authentication(argv, NO_TOKEN, generated) == [*argv, "--auth-token=generated-token"]
 
 
 @pytest.mark.parametrize("interface", [None, "0.0.0.0", "::", "10.0.0.5", "bot.example.jp"])
@@ -182,3 +182,14 @@ def test_the_timer_service_sends_the_api_token(tmp_path, monkeypatch):
         assert service.send.token == (tmp_path / "rasa-api-token").read_text().strip()  # what the server uses
     finally:
         service.dispose()
+
+
+def test_a_token_starting_with_a_dash_reaches_rasa_as_the_token():
+    import argparse
+
+    api = HttpApiSettings(token="-Xy_secret", allowed_hosts=())  # secrets.token_urlsafe may start so
+    argv = server.with_api_authentication([*RUN, "--enable-api"], api, generated)
+    rasa_like = argparse.ArgumentParser(add_help=False)
+    rasa_like.add_argument("-t", "--auth-token")
+    rasa_like.add_argument("--enable-api", action="store_true")
+    assert rasa_like.parse_known_args(argv[1:])[0].auth_token == "-Xy_secret"

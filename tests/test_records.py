@@ -367,6 +367,26 @@ def test_a_turn_stores_the_message_and_the_facts_together(database_url):
     store.dispose()
 
 
+def test_quoted_words_of_later_turns_are_added_to_those_stored(database_url: str) -> None:
+    """The action server sees only the latest messages of a long conversation (bot/rasa/compact_store.py):
+    each turn adds the quoted words it sees, after those of earlier turns, each once, masked."""
+    store = ConsultationStore(database_url, mask_at_write=True)
+    try:
+        record_id = store.start("conv-words", "rest")
+        store.record_turn(record_id, None, add_exact_words=["土下座しろ", "090-1234-5678に電話しろ"])
+        store.record_turn(record_id, None, add_exact_words=["090-1234-5678に電話しろ", "ネットに晒すぞ"])
+        store.record_turn(record_id, None, ongoing=True)
+        assert store.get(record_id)["exact_words"] == ["土下座しろ", "[電話番号]に電話しろ", "ネットに晒すぞ"]
+        store.update(record_id, exact_words=["ネットに晒すぞ"])  # the desk's correction replaces them
+        store.record_turn(record_id, None, add_exact_words=["ネットに晒すぞ"])
+        assert store.get(record_id)["exact_words"] == ["ネットに晒すぞ"]
+        with pytest.raises(ValueError):
+            store.record_turn(record_id, "届かない", add_exact_words=[3])
+        assert store.get(record_id)["messages"] == []  # nothing written
+    finally:
+        store.dispose()
+
+
 def test_masking_at_write_stores_no_phone_number_mail_address_or_name(database_url: str) -> None:
     masking = ConsultationStore(database_url, mask_at_write=True)
     plain = ConsultationStore(database_url)

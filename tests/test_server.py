@@ -114,3 +114,27 @@ def test_models_loaded_for_prediction_predict_exactly_as_rasa_loads_them():
         assert entities_b == entities_a
         assert policy_b == policy_a
         assert probs_b == pytest.approx(probs_a, abs=1e-6)
+
+
+def test_event_types_resolve_from_the_table_as_rasa_resolves_them():
+    from rasa.shared.core.events import Event, SlotSet, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    walking = Event.resolve_by_type
+    server.resolve_event_types_from_a_table()
+    try:
+        for cls in all_subclasses(Event):
+            assert Event.resolve_by_type(cls.type_name) is walking(cls.type_name)
+        assert Event.resolve_by_type("topic") is None
+        assert Event.resolve_by_type("no_such_event", SlotSet) is SlotSet
+        with pytest.raises(ValueError, match="Unknown event name"):
+            Event.resolve_by_type("no_such_event")
+
+        class LaterEvent(UserUttered):  # imported after the table was built
+            type_name = "later_event_for_this_test"
+
+        assert Event.resolve_by_type("later_event_for_this_test") is LaterEvent
+        read = Event.from_parameters({"event": "user", "text": "こんにちは", "parse_data": {"intent": {"name": "greet"}}})
+        assert isinstance(read, UserUttered) and read.intent_name == "greet"
+    finally:
+        Event.resolve_by_type = staticmethod(walking)

@@ -10,6 +10,7 @@ from rasa.core.utils import AvailableEndpoints
 from rasa.shared.core.events import SlotSet, UserUttered
 
 from bot.settings import PROJECT_ROOT
+from bot.rasa.compact_store import CompactingSQLTrackerStore
 from bot.rasa.tracker_store import HANDOVER_LIMIT, SlotHandoverSQLTrackerStore
 from tests.channel_stand_ins import kasuhara_domain
 
@@ -58,7 +59,7 @@ def test_endpoints_yml_builds_this_store(tmp_path, monkeypatch):
     endpoints = AvailableEndpoints.read_endpoints(str(PROJECT_ROOT / "endpoints.yml"))
     endpoints.tracker_store.kwargs["db"] = str(tmp_path / "tracker.db")
     created = TrackerStore.create(endpoints.tracker_store, kasuhara_domain())  # as `rasa run` does
-    assert isinstance(created, SlotHandoverSQLTrackerStore)
+    assert isinstance(created, CompactingSQLTrackerStore)  # a SlotHandoverSQLTrackerStore
 
 
 # --- no database error exits the server ------------------------------------------------------------

@@ -13,7 +13,9 @@ way). Before Rasa's command line runs, it:
 - validates action-server replies against a JSON-schema validator built once
   (see `validate_action_replies_with_one_validator`);
 - loads DIET/TED models straight into their prediction graph
-  (see `load_tensorflow_models_for_prediction`).
+  (see `load_tensorflow_models_for_prediction`);
+- finds an event's class in a table instead of walking Event's subclasses for every event it
+  reads (see `resolve_event_types_from_a_table`).
 
 Each measured in bench/ (bench/README.md, bench/profile/).
 """
@@ -61,12 +63,13 @@ def with_api_authentication(
     known, _ = parser.parse_known_args(argv[1:])
     if not known.enable_api or known.auth_token or known.jwt_secret:
         return argv
+    # one argument "--auth-token=…": argparse takes a token starting with "-" for an option
     if api.token:
-        return [*argv, "--auth-token", api.token]
+        return [*argv, f"--auth-token={api.token}"]
     if is_loopback(known.interface):
         token = generated_token()
         print(f"HTTP API: token in {API_TOKEN_FILE} (set RASA_AUTH_TOKEN to choose one)", flush=True)
-        return [*argv, "--auth-token", token]
+        return [*argv, f"--auth-token={token}"]
     raise ApiConfigurationError(
         f"error: --enable-api on {known.interface} needs authentication: set RASA_AUTH_TOKEN "
         "(or pass --auth-token / --jwt-secret), or listen on 127.0.0.1 only."
@@ -201,6 +204,32 @@ def load_tensorflow_models_for_prediction() -> None:
     RasaModel.load = classmethod(load)
 
 
+def resolve_event_types_from_a_table() -> None:
+    """Rasa finds the class of each event it reads (tracker store, action-server replies) by walking
+    every subclass of Event and calling `inspect.isabstract` on each: about 12 % of the Rasa
+    server's CPU per turn (bench/profile/3-compact-store-top-long-1.md). Same classes (the first of a type
+    name, as Rasa's walk finds it), looked up in a table that is rebuilt when a type name is not in
+    it (a subclass imported later); an unknown type ends in Rasa's own lookup (`topic`, the default,
+    the error)."""
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    resolve_by_walking = getattr(Event.resolve_by_type, "by_walking", Event.resolve_by_type)
+    table: Dict[str, type] = {}
+
+    def resolve_by_type(type_name: str, default: Optional[type] = None) -> Optional[type]:
+        found = table.get(type_name)
+        if found is None:
+            table.clear()
+            for cls in all_subclasses(Event):
+                table.setdefault(cls.type_name, cls)
+            found = table.get(type_name)
+        return found if found is not None else resolve_by_walking(type_name, default)
+
+    resolve_by_type.by_walking = resolve_by_walking  # type: ignore[attr-defined]
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
 def _interface(argv: List[str]) -> Optional[str]:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("-i", "--interface", default="0.0.0.0")
@@ -213,6 +242,7 @@ def main() -> None:
     guard_every_app(api, _interface(sys.argv[1:]))
     validate_action_replies_with_one_validator()
     load_tensorflow_models_for_prediction()
+    resolve_event_types_from_a_table()
     guards.install()
     from rasa.__main__ import main as rasa_main
 

@@ -85,11 +85,15 @@ class SlotHandoverSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         try:
-            await super().save(tracker)
+            await self._save_events(tracker)
         except TrackerStoreError as error:
             self._hand_over(tracker.sender_id, error)
             raise
         self._hand_over(tracker.sender_id, tracker.current_slot_values())
+
+    async def _save_events(self, tracker: DialogueStateTracker) -> None:
+        """Store the tracker's new events (Rasa's way; bot/rasa/compact_store.py has another)."""
+        await super().save(tracker)
 
     def _hand_over(self, sender_id: Text, slots_or_error: Any) -> None:
         self._saved_slots[sender_id] = slots_or_error
