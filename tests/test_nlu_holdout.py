@@ -2,10 +2,12 @@
 
 - tests/nlu_holdout.yml: the regression set (it was used while tuning, so it guards against
   regressions rather than measuring new text). Writes results/nlu_holdout.json.
-- tests/nlu_holdout_fresh/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
-  by someone who had not seen data/nlu/ or the lexicon and measured once at the end; its tests
-  are skipped while the directory is missing. ``FRESH_HOLDOUT=dir`` points elsewhere.
-  Writes results/nlu_holdout_fresh.json.
+- tests/nlu_holdout_fresh2/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
+  by someone who had not seen data/nlu/ or the lexicon, before the change, and measured once at
+  the end; its tests are skipped while the directory is missing. ``FRESH_HOLDOUT=dir`` points
+  elsewhere. Writes results/nlu_holdout_fresh.json.
+- tests/nlu_holdout_fresh/: the first fresh hold-out, a dev set since its errors were used to
+  tune the model; like the regression set, it guards what the tuning reached.
 
 Needs a trained model under models/ (``make train``); without one the tests fail (they are
 not skipped: CI must train first). ``NLU_MODEL=path/to/model.tar.gz`` evaluates another
@@ -25,7 +27,8 @@ from bot.text_facts import danger_cues
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
-FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh")
+FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh2")
+DEV = ROOT / "tests" / "nlu_holdout_fresh"
 MODELS = ROOT / "models"
 RESULTS = ROOT / "results"
 
@@ -35,6 +38,11 @@ MIN_BEHAVIOR_F1 = 0.90
 FRESH_MIN_INTENT_ACCURACY = 0.95
 FRESH_MIN_BEHAVIOR_F1 = 0.92
 FRESH_MAX_FALSE_ALARM_RATE = 0.05
+# What tuning on the dev set reached (2026-12-01: intent 0.867, behaviour F1 0.919, false alarms 3.0 %,
+# danger cues on 35 of 35 and on 0 of 133 contrast messages), less a margin for retraining noise.
+DEV_MIN_INTENT_ACCURACY = 0.85
+DEV_MIN_BEHAVIOR_F1 = 0.90
+DEV_MAX_FALSE_ALARM_RATE = 0.05
 
 
 def _relative(path: str | Path) -> str:
@@ -87,22 +95,32 @@ def test_behavior_f1(holdout_scores):
     assert holdout_scores.behavior_f1 >= MIN_BEHAVIOR_F1, format_report(holdout_scores)
 
 
-@pytest.fixture(scope="module")
-def fresh_results(request):
-    if not FRESH.is_dir():
-        pytest.skip(f"fresh hold-out not written yet: {FRESH} is missing (the lead adds it and measures once)")
-    sets, notes = load_fresh(FRESH)
+def _evaluate_fresh(request, directory: Path, results_file: str) -> dict:
+    if not directory.is_dir():
+        pytest.skip(f"fresh hold-out not written yet: {directory} is missing (the lead adds it and measures once)")
+    sets, notes = load_fresh(directory)
     if not sets:
-        pytest.skip(f"fresh hold-out has none of main.yml, contrast.yml, danger.yml in {FRESH}")
+        pytest.skip(f"fresh hold-out has none of main.yml, contrast.yml, danger.yml in {directory}")
     model, parse = request.getfixturevalue("model_and_parse")
     results = evaluate_sets(sets, parse, danger_cues, danger_sets={"fresh/danger"})
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "nlu_holdout_fresh.json").write_text(
-        json.dumps({"model": _relative(model), "data": _relative(FRESH), "notes": notes, "sets": results}, ensure_ascii=False, indent=2)
+    (RESULTS / results_file).write_text(
+        json.dumps({"model": _relative(model), "data": _relative(directory), "notes": notes, "sets": results},
+                   ensure_ascii=False, indent=2)
         + "\n",
         encoding="utf-8",
     )
     return results
+
+
+@pytest.fixture(scope="module")
+def fresh_results(request):
+    return _evaluate_fresh(request, FRESH, "nlu_holdout_fresh.json")
+
+
+@pytest.fixture(scope="module")
+def dev_results(request):
+    return _evaluate_fresh(request, DEV, "nlu_dev_fresh.json")
 
 
 def _set(results: dict, name: str) -> dict:
@@ -111,9 +129,9 @@ def _set(results: dict, name: str) -> dict:
     return results[name]
 
 
-# Measured once at the end of issue 8's work (2026-12-01, the model of that commit): intent 0.808,
-# behaviour micro-F1 0.762, contrast false alarms 0.188, danger cues on 26 of 35 danger cases. The bars
-# are not met; the marks keep them in the suite and turn into failures once a model meets them.
+# Measured once at the end of the change (2026-12-01, the model of that commit): intent 0.729, behaviour
+# micro-F1 0.845, contrast false alarms 0.122, danger cues on 32 of 41 danger cases. The bars are not
+# met; the marks keep them in the suite and turn into failures once a model meets them.
 FRESH_BARS_NOT_MET = pytest.mark.xfail(strict=True, reason="fresh hold-out bars not met (README, NLU)")
 
 
@@ -143,3 +161,23 @@ def test_fresh_danger_cues(fresh_results):
     assert danger["missed"] == []
     contrast = _set(fresh_results, "fresh/contrast")["danger_cues"]
     assert contrast["rate"] <= FRESH_MAX_FALSE_ALARM_RATE, contrast["raised"]
+
+
+def test_dev_intent_accuracy(dev_results):
+    nlu = _set(dev_results, "fresh/all")["nlu"]
+    assert nlu["intent_accuracy"] >= DEV_MIN_INTENT_ACCURACY, nlu["intent_confusion"]
+
+
+def test_dev_behavior_f1(dev_results):
+    nlu = _set(dev_results, "fresh/all")["nlu"]
+    assert nlu["behavior_f1"] >= DEV_MIN_BEHAVIOR_F1, nlu["per_behavior"]
+
+
+def test_dev_contrast_false_alarms(dev_results):
+    nlu = _set(dev_results, "fresh/contrast")["nlu"]
+    assert nlu["false_alarm_rate"] <= DEV_MAX_FALSE_ALARM_RATE, [e["text"] for e in nlu["errors"] if e["extra_behaviors"]]
+
+
+def test_dev_danger_cues(dev_results):
+    assert _set(dev_results, "fresh/danger")["danger_cues"]["missed"] == []
+    assert _set(dev_results, "fresh/contrast")["danger_cues"]["rate"] <= DEV_MAX_FALSE_ALARM_RATE
