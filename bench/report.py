@@ -280,7 +280,9 @@ def _scaling_section(report: dict) -> List[str]:
     lines = ["", f"## One against two Rasa servers ({SCALED_VARIANT}, PostgreSQL + Redis)", ""]
     if scaling.get("skipped"):
         return lines + [f"Not measured: {scaling['skipped']}."]
-    lines += [f"Servers up in {scaling.get('servers_up_s')} s; load {scaling.get('load_before')} → {scaling.get('load_after')}.", "",
+    bounds = ", ".join(f"{k}: {v['max_turns']} / {v['max_seconds']:.0f}" for k, v in (report.get("scaling_bounds") or {}).items())
+    lines += [f"Servers up in {scaling.get('servers_up_s')} s; load {scaling.get('load_before')} → {scaling.get('load_after')}."
+              + (f" Bounds per run (turns / seconds): {bounds}." if bounds else ""), "",
               "| concurrent | servers | turns | failed | turns/s | p50 (ms) | p95 (ms) | CPU per turn, all servers (ms) | load after |",
               "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for key, run in (scaling.get("runs") or {}).items():
