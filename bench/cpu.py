@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Callable, Dict, Iterable, Optional
 
 from bot.rasa.process_memory import descendants
 
@@ -41,6 +41,29 @@ class CpuMeter:
 
     def stop(self) -> Dict[str, float]:
         return {name: tree_seconds(pid, self.proc) - self.before[name] for name, pid in self.pids.items()}
+
+
+class ChangingPidsMeter:
+    """CPU seconds of a set of processes that changes while it runs (PostgreSQL's backends of one
+    database): a process first seen at stop() counts from zero, one gone by then is not counted."""
+
+    def __init__(self, list_pids: Callable[[], Iterable[int]], proc: Path = Path("/proc")) -> None:
+        self.list_pids, self.proc = list_pids, proc
+        self.before: Dict[int, float] = {}
+
+    def _seconds(self, pid: int) -> Optional[float]:
+        try:
+            return stat_ticks((self.proc / str(pid) / "stat").read_text()) / CLOCK_TICKS
+        except (OSError, ValueError):
+            return None
+
+    def start(self) -> "ChangingPidsMeter":
+        self.before = {pid: s for pid in self.list_pids() if (s := self._seconds(pid)) is not None}
+        return self
+
+    def stop(self) -> float:
+        now = {pid: s for pid in self.list_pids() if (s := self._seconds(pid)) is not None}
+        return sum(s - self.before.get(pid, 0.0) for pid, s in now.items())
 
 
 def cpu_per_turn(used_s: Dict[str, float], turns: int) -> dict:

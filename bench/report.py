@@ -283,7 +283,7 @@ def _scaling_section(report: dict) -> List[str]:
     bounds = ", ".join(f"{k}: {v['max_turns']} / {v['max_seconds']:.0f}" for k, v in (report.get("scaling_bounds") or {}).items())
     lines += [f"Servers up in {scaling.get('servers_up_s')} s; load {scaling.get('load_before')} → {scaling.get('load_after')}."
               + (f" Bounds per run (turns / seconds): {bounds}." if bounds else ""), "",
-              "| concurrent | servers | turns | failed | turns/s | p50 (ms) | p95 (ms) | CPU per turn, all servers (ms) | load after |",
+              "| concurrent | servers | turns | failed | turns/s | p50 (ms) | p95 (ms) | CPU per turn: Rasa servers + action server + PostgreSQL (ms) | load after |",
               "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for key, run in (scaling.get("runs") or {}).items():
         count, level = key.split("x")
@@ -291,8 +291,14 @@ def _scaling_section(report: dict) -> List[str]:
             lines.append(f"| {level} | {count} | – | – | {run['skipped']} | | | | |")
             continue
         lines.append(f"| {level} | {count} | {run['turns']} | {run['failed']} | {_fmt(run['turns_per_s'])} | {_fmt(run['p50_ms'])} |"
-                     f" {_fmt(run['p95_ms'])} | {_fmt(run['cpu_ms_per_turn']['total'])} | {run['loadavg_after']} |")
+                     f" {_fmt(run['p95_ms'])} | {_cpu_split(run['cpu_ms_per_turn'])} | {run['loadavg_after']} |")
     return lines
+
+
+def _cpu_split(cpu: dict) -> str:
+    rasa = sum(v for k, v in cpu.items() if k.startswith("rasa") and v is not None)
+    return (f"{_fmt(cpu.get('total'))} = {_fmt(round(rasa, 1))} + {_fmt(cpu.get('actions'))} + {_fmt(cpu.get('postgres'))}"
+            if cpu.get("total") is not None else "–")
 
 
 def write_turn_plot(report: dict, path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from bench.client import run_level
-from bench.cpu import CpuMeter, cpu_per_turn
+from bench.cpu import ChangingPidsMeter, CpuMeter, cpu_per_turn
 from bench.processes import bench_env, loadavg, log
 
 # (max turns, max seconds) per run, for each concurrency level
@@ -51,6 +51,10 @@ async def _measure(cluster, levels: List[int], deadline: float) -> Dict[str, dic
     for index, base in enumerate(bases):
         await run_level([base], 1, f"scale-warmup{index + 1}", WARM_UP_TURNS, 60.0)
     pids = {server.name: server.proc.pid for server in [*cluster.rasa, cluster.actions]}
+
+    def backends():  # PostgreSQL's processes serving this cluster's database (SQLite's work is in-process)
+        return [row.pid for row in cluster.query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()", name=cluster.database)]
     runs: Dict[str, dict] = {}
     for level in levels:
         max_turns, max_seconds = SCALING_BOUNDS.get(level, (25 * level, 75.0))
@@ -60,9 +64,9 @@ async def _measure(cluster, levels: List[int], deadline: float) -> Dict[str, dic
                 runs[key] = {"skipped": "time bound (--scaling-minutes)"}
                 log(f"scaling: skipping {count} server(s) at {level} concurrent (time bound)")
                 continue
-            meter = CpuMeter(pids).start()
+            meter, database = CpuMeter(pids).start(), ChangingPidsMeter(backends).start()
             result = await run_level(bases[:count], level, f"scale{count}", max_turns, max_seconds)
-            result.update(cpu_per_turn(meter.stop(), result["ok"]))
+            result.update(cpu_per_turn({**meter.stop(), "postgres": database.stop()}, result["ok"]))
             result["servers"] = count
             runs[key] = result
             log(f"scaling: {count} server(s) at {level:>2} concurrent: {result['ok']}/{result['turns']} ok, "

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bench.client import run_level, run_long_conversation, summarize_long
 from bench.conversations import long_script, script
-from bench.cpu import CpuMeter, cpu_per_turn, stat_ticks, tree_seconds
+from bench.cpu import ChangingPidsMeter, CpuMeter, cpu_per_turn, stat_ticks, tree_seconds
 from bench.models import OUR_SERVER, RASA_SERVER, Variant, extra_variant
 from bench.report import all_metrics, evaluate_targets, rerender
 from bench.scaling import scaling_summary
@@ -83,7 +83,8 @@ def test_rerender_writes_the_table_and_the_targets_from_results_json(tmp_path):
         "1x16": {"turns": 600, "failed": 0, "turns_per_s": 10.0, "p50_ms": 1.0, "p95_ms": 2.0,
                  "cpu_ms_per_turn": {"total": 60.0}, "loadavg_after": "2"},
         "2x16": {"turns": 600, "failed": 0, "turns_per_s": 15.0, "p50_ms": 1.0, "p95_ms": 2.0,
-                 "cpu_ms_per_turn": {"total": 62.0}, "loadavg_after": "2"}}}
+                 "cpu_ms_per_turn": {"rasa1": 20.0, "rasa2": 21.0, "actions": 6.0, "postgres": 15.0, "total": 62.0},
+                 "loadavg_after": "2"}}}
     report = {"started": "2026-12-01T12:00:00+00:00", "finished": "2026-12-01T12:10:00+00:00", "wall_s": 600.0,
               "git": {"commit": "abc1234", "dirty": False}, "load_start": "1.0", "load_end": "1.5",
               "machine": {"nproc": "2", "cpu": "test cpu", "python": "3.10", "free": "(free -m)"},
@@ -103,7 +104,7 @@ def test_rerender_writes_the_table_and_the_targets_from_results_json(tmp_path):
     assert "| 500th / 10th turn latency of one conversation, ours | <= 1.5 | 5.450 | **missed** |" in markdown
     assert "| turns/s with 2 Rasa servers / with 1, ours on PostgreSQL + Redis | >= 1.6 | 1.500 | **missed** |" in markdown
     assert "| ours | 510 of 510 | completed (300 s) | 0 | 110.0 ms | 600.0 ms (turns 490–510) | 5.450 | 100.0 ms |" in markdown
-    assert "| 16 | 2 | 600 | 0 | 15.0 |" in markdown
+    assert "| 16 | 2 | 600 | 0 | 15.0 | 1.000 | 2.000 | 62.0 = 41.0 + 6.000 + 15.0 | 2 |" in markdown
     for picture in ("latency.png", "turn_latency.png"):
         assert (tmp_path / picture).stat().st_size > 0
 
@@ -128,6 +129,11 @@ def test_cpu_is_read_from_proc_stat_for_the_whole_tree_and_divided_by_the_turns(
     (tmp_path / "101" / "stat").write_text(f"101 (w) S 100 {' '.join(['0'] * 9)} {CLOCK_TICKS * 2} 0 0 0 20 0 1\n")
     used = meter.stop()
     assert used == {"rasa": 2.0 - 40 / CLOCK_TICKS, "actions": 0.0}
+    backends = [100, 101]  # 101 leaves, 102 joins: counted from zero
+    database = ChangingPidsMeter(lambda: backends, tmp_path).start()
+    backends = [100, 102]
+    assert database.stop() == 999 * 2 / CLOCK_TICKS
+
     per = cpu_per_turn({"rasa": 2.0, "actions": 0.5}, 50)
     assert per["cpu_ms_per_turn"] == {"rasa": 40.0, "actions": 10.0, "total": 50.0}
     assert cpu_per_turn({"rasa": 1.0}, 0)["cpu_ms_per_turn"]["total"] is None
