@@ -170,8 +170,9 @@ def summarize_long(samples: List[dict], planned: int, elapsed: float, max_second
     late_lo, late_hi = LONG_LATE if reached >= LONG_LATE[1] else (max(reached - 20, 1), reached)
     late = window(late_lo, late_hi) if reached > LONG_EARLY[1] else {"turns": None, "n": 0, "median_ms": None}
     growth: Optional[float] = None
-    if len(ok) >= 2 and len({s["turn"] for s in ok}) >= 2:
-        growth = round(statistics.linear_regression([s["turn"] for s in ok], [s["ms"] for s in ok]).slope * 100, 1)
+    steady = [s for s in ok if s["turn"] >= LONG_EARLY[0]]  # the first turns (NLU warm-up, the form) apart
+    if len({s["turn"] for s in steady}) >= 2:
+        growth = round(statistics.linear_regression([s["turn"] for s in steady], [s["ms"] for s in steady]).slope * 100, 1)
     stopped = "completed" if reached >= planned else (
         "failures" if len(samples) >= LONG_GIVE_UP_AFTER and not any(s["ok"] for s in samples[-LONG_GIVE_UP_AFTER:])
         else "time bound")

@@ -128,7 +128,7 @@ ROWS += [
     ("early_turn_ms", "its 10th turn: median of turns 5–15 (ms)"),
     ("late_turn_ms", "its 500th turn: median of turns 490–510, or of the last 21 reached (ms)"),
     ("late_over_early", "500th / 10th turn"),
-    ("ms_per_100_turns", "latency growth over the conversation (ms per 100 turns, least squares)"),
+    ("ms_per_100_turns", "latency growth over the conversation (ms per 100 turns, least squares from turn 5)"),
     ("turns_per_s_one_server", "turns/s, 1 Rasa server on PostgreSQL + Redis (best level)"),
     ("turns_per_s_two_servers", "turns/s, 2 Rasa servers on PostgreSQL + Redis (best level)"),
     ("two_over_one_servers", "2 servers / 1 server"),
@@ -218,7 +218,10 @@ def write_markdown(report: dict, path: Path) -> None:
         "- Peak RSS: VmHWM of the server process and all its descendants (sampled every 0.5 s, max per pid, summed).",
         "- CPU per turn: utime + stime (and those of exited children) from /proc/<pid>/stat of the Rasa server's and"
         " the action server's process trees, read before and after each level; the difference over the level's ok"
-        " turns (bench/cpu.py). PostgreSQL, Redis and the load client are not counted.",
+        " turns (bench/cpu.py); SQLite runs inside the Rasa server and the action server, so its work is counted. In the"
+        " one-against-two part PostgreSQL's backends for the run's database are added; Redis and the load client are"
+        " never counted. On a shared machine CPU time per turn rises with the load (the same work measured 30 to 95 ms"
+        " per turn at different moments here): compare figures from one run.",
         "- Long conversation: one conversation, each turn waiting for the previous reply, never /finish or /restart"
         " (bench/conversations.py long_script: the form, then new facts in words, /ask_time_limit, /ask_judgement,"
         " /ask_escalation, questions in words, in a cycle), on the variant's own tracker store after the levels;"
