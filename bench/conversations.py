@@ -70,3 +70,27 @@ def conversations(prefix: str) -> Iterator[Tuple[str, List[Turn]]]:
     """Endless (sender id, script) pairs; callers bound them by count and time."""
     for index in itertools.count():
         yield f"{prefix}-{index:05d}", script(index)
+
+
+# After the form: what an employee keeps adding in a consultation that goes on and on (new facts,
+# the same questions again), never /finish or /restart, so that the tracker keeps growing.
+FOLLOW_UPS: List[Turn] = [
+    ("text", "また大きな声を出し始めました"),
+    ("button", "/ask_time_limit"),
+    ("text", "今度は机を何度も叩いています"),
+    ("text", "この後どう対応すればいいでしょうか"),
+    ("button", "/ask_judgement"),
+    ("text", "同じ説明をもう三回しました"),
+    ("button", "/ask_escalation"),
+    ("text", "録音していることは伝えました"),
+    ("button", "/ask_initial_response"),
+    ("text", "上司がもうすぐ来てくれるそうです"),
+]
+
+
+def long_script(turns: int) -> Iterator[Turn]:
+    """`turns` turns of one consultation: script(0) without its /finish, then FOLLOW_UPS in a cycle."""
+    opening = script(0)[:-1]
+    follow_ups = itertools.cycle(FOLLOW_UPS)
+    for number in range(turns):
+        yield opening[number] if number < len(opening) else next(follow_ups)

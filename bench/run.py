@@ -8,9 +8,11 @@ For every variant (stock = bench/stock_config.yml, ours = config.yml read at run
 train into bench/work/<variant>/ (fresh Rasa training cache, wall time, archive size); start
 the action server and `rasa run --enable-api` (REST channel from credentials.yml) on free
 127.0.0.1 ports with a fresh SQLite tracker store and DATABASE_URL under bench/work/<variant>/;
-measure cold start, REST turn latency at 1/8/32 concurrent conversations, /model/parse latency
-and NLU scores on tests/nlu_holdout.yml, peak RSS (VmHWM, process trees); stop the servers.
-Writes bench/results.json, bench/results.md and bench/latency.png.
+measure cold start, REST turn latency and CPU per turn at 1/8/32 concurrent conversations, the
+latency of every turn of one 510-turn conversation, /model/parse latency and NLU scores on
+tests/nlu_holdout.yml, peak RSS (VmHWM, process trees); stop the servers. Then ours on the
+production profile (PostgreSQL, Redis) served by one and by two Rasa servers (bench/scaling.py).
+Writes bench/results.json, bench/results.md, bench/latency.png and bench/turn_latency.png.
 
 Only 127.0.0.1 traffic; every loop bounded by count and time; servers are stopped on exit,
 error or Ctrl+C.
@@ -27,11 +29,13 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from bench.client import measure_parse, post_turn, run_level
+from bench.client import measure_parse, post_turn, run_level, run_long_conversation
+from bench.cpu import CpuMeter, cpu_per_turn
 from bench.models import OUR_SERVER, OUR_TRACKER_STORE, ROOT, WORK, Variant, extra_variant, take_snapshot, train
 from bench.processes import log, loadavg, stop_all, stop_all_and_exit
 from bench.profiling import finish_profiler, start_profiler
-from bench.report import evaluate_targets, flat_metrics, git_state, machine, rerender, write_markdown, write_plot
+from bench.report import all_metrics, evaluate_targets, git_state, machine, rerender, write_markdown, write_plot, write_turn_plot
+from bench.scaling import SCALING_BOUNDS, measure_scaling
 from bench.serving import start_servers, stop_servers, wait_until_up
 
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
@@ -39,14 +43,17 @@ HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
 # Bounds: (max turns, max seconds) per concurrency level.
 LEVEL_BOUNDS = {1: (70, 60.0), 8: (320, 75.0), 32: (640, 90.0)}
 SERVING_BUDGET_S = 15 * 60.0  # serving and measuring every variant, training excluded
+LONG_TURNS = 510  # the long conversation, so that turns 490-510 are "the 500th"
+LONG_BUDGET_S = 6 * 60.0  # per variant
+SCALING_BUDGET_S = 8 * 60.0  # one against two servers, start-up included
 
 
 async def serve_and_measure(
     variant: Variant, levels: List[int], examples, deadline: float, profile: Optional[dict], out: dict,
-    parse: bool = True,
+    parse: bool = True, long_turns: int = LONG_TURNS, long_seconds: float = LONG_BUDGET_S,
 ) -> dict:
     """Fills `out` as it goes, so that an interrupted run still reports what it measured; `parse`
-    False skips /model/parse and the NLU scores (--no-parse)."""
+    False skips /model/parse and the NLU scores (--no-parse), `long_turns` 0 the long conversation."""
     from bot.nlu_evaluation import score
 
     out["load_before"] = loadavg()
@@ -67,7 +74,7 @@ async def serve_and_measure(
         out["first_turn_ms"] = round(first["ms"], 1)
         log(f"{variant.name}: cold start {out['cold_start_s']} s (servers up {up_s:.1f} s, first turn {first['ms']:.0f} ms)")
 
-        warm = await run_level(servers.base, 1, f"{variant.name}-warmup", 14, 60.0)  # one conversation
+        warm = await run_level([servers.base], 1, f"{variant.name}-warmup", 14, 60.0)  # one conversation
         out["warmup"] = {k: warm[k] for k in ("turns", "ok", "failed", "errors", "p50_ms")}
 
         out["levels"] = {}
@@ -78,15 +85,26 @@ async def serve_and_measure(
                 out["levels"][str(level)] = {"skipped": "serving time budget (--max-minutes)"}
                 continue
             spy = start_profiler(servers, profile, variant, level)
-            result = await run_level(servers.base, level, variant.name, max_turns, max_seconds)
+            meter = CpuMeter({"rasa": servers.rasa.pid, "actions": servers.actions.pid}).start()
+            result = await run_level([servers.base], level, variant.name, max_turns, max_seconds)
+            result.update(cpu_per_turn(meter.stop(), result["ok"]))
             if spy is not None:
                 result["profile"] = finish_profiler(spy, profile)
             out["levels"][str(level)] = result
             log(
                 f"{variant.name}: {level:>2} concurrent: {result['ok']}/{result['turns']} ok, "
                 f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, "
-                f"{result['turns_per_s']} turns/s (load {result['loadavg_after']})"
+                f"{result['turns_per_s']} turns/s, CPU {result['cpu_ms_per_turn']['total']} ms/turn "
+                f"(load {result['loadavg_after']})"
             )
+
+        if long_turns:
+            log(f"{variant.name}: one conversation of up to {long_turns} turns (at most {long_seconds / 60:.0f} min)")
+            long = await run_long_conversation(servers.base, f"{variant.name}-long", long_turns, long_seconds)
+            out["long"] = long
+            log(f"{variant.name}: long conversation: {long['reached_turns']} turns ({long['stopped']}, "
+                f"{long['failed']} failed), median turns {long['early']['turns']} {long['early']['median_ms']} ms, "
+                f"turns {long['late']['turns']} {long['late']['median_ms']} ms, ratio {long['late_over_early']}")
 
         if not parse:
             return out
@@ -135,6 +153,14 @@ def parse_args(argv=None):
         "with another server command, BENCH_TRACKER_STORE=<type> with another tracker store type",
     )
     p.add_argument("--only", default=None, help="comma list of variants to run (default all); the first is the base")
+    p.add_argument("--long-turns", type=int, default=LONG_TURNS,
+                   help=f"turns of the long conversation, 0 to skip it (default {LONG_TURNS})")
+    p.add_argument("--long-minutes", type=float, default=LONG_BUDGET_S / 60.0,
+                   help="time bound of the long conversation per variant (default 6)")
+    p.add_argument("--scaling-levels", default=",".join(map(str, SCALING_BOUNDS)),
+                   help="concurrency levels of one against two Rasa servers, empty to skip (default 16,32)")
+    p.add_argument("--scaling-minutes", type=float, default=SCALING_BUDGET_S / 60.0,
+                   help="time bound of one against two servers, start-up included (default 8)")
     p.add_argument("--profile", default=None, metavar="VARIANT@LEVEL", help="py-spy the Rasa server, e.g. ours@8")
     p.add_argument("--profile-seconds", type=int, default=40)
     p.add_argument(
@@ -176,6 +202,8 @@ def main(argv=None) -> int:
         "git": git_state(),
         "load_start": loadavg(),
         "bounds": {str(k): {"max_turns": v[0], "max_seconds": v[1]} for k, v in LEVEL_BOUNDS.items()},
+        "long_bounds": {"turns": args.long_turns, "max_seconds": args.long_minutes * 60.0},
+        "scaling_bounds": {str(k): {"max_turns": v[0], "max_seconds": v[1]} for k, v in SCALING_BOUNDS.items()},
         "variants": {},
         "errors": [],
     }
@@ -204,10 +232,19 @@ def main(argv=None) -> int:
                 continue
             try:
                 entry["serve"] = {}
-                asyncio.run(serve_and_measure(v, levels, examples, deadline, profile, entry["serve"], not args.no_parse))
+                asyncio.run(serve_and_measure(v, levels, examples, deadline, profile, entry["serve"], not args.no_parse,
+                                              args.long_turns, args.long_minutes * 60.0))
             except Exception as exc:  # noqa: BLE001
                 report["errors"].append(f"{v.name}: {type(exc).__name__}: {exc}")
                 entry.setdefault("serve", {})
+                exit_code = 1
+        scaling_levels = [int(x) for x in args.scaling_levels.split(",") if x.strip()]
+        ours = next((v for v in variants if v.name == "ours" and "error" not in report["variants"][v.name]["train"]), None)
+        if scaling_levels and ours is not None:
+            try:
+                report["scaling"] = measure_scaling(ours.model, WORK / "scaling", scaling_levels, args.scaling_minutes * 60.0)
+            except Exception as exc:  # noqa: BLE001
+                report["errors"].append(f"scaling: {type(exc).__name__}: {exc}")
                 exit_code = 1
     finally:
         stop_all()
@@ -215,7 +252,7 @@ def main(argv=None) -> int:
         report["wall_s"] = round(time.monotonic() - t0, 1)
         report["load_end"] = loadavg()
         names = list(report["variants"])
-        metrics = {n: flat_metrics(report["variants"][n]) for n in names}
+        metrics = all_metrics(report)
         report["metrics"] = metrics
         report["targets"] = {n: evaluate_targets(metrics, names[0], n) for n in names[1:]}
         out = ROOT / args.out
@@ -224,10 +261,11 @@ def main(argv=None) -> int:
         try:
             write_markdown(report, out / "results.md")
             write_plot(report, out / "latency.png")
+            write_turn_plot(report, out / "turn_latency.png")
         except Exception as exc:  # noqa: BLE001
             log(f"report/plot failed: {type(exc).__name__}: {exc}")
             exit_code = 1
-        log(f"wrote {out.relative_to(ROOT)}/results.md, results.json, latency.png in {report['wall_s']:.0f} s")
+        log(f"wrote {out.relative_to(ROOT)}/results.md, results.json, latency.png, turn_latency.png in {report['wall_s']:.0f} s")
     return exit_code
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 
-def _children() -> Dict[int, List[int]]:
+def _children(proc: Path) -> Dict[int, List[int]]:
     tree: Dict[int, List[int]] = {}
-    for entry in Path("/proc").iterdir():
+    for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
         try:
@@ -20,8 +20,9 @@ def _children() -> Dict[int, List[int]]:
     return tree
 
 
-def _descendants(pid: int) -> List[int]:
-    tree, out, stack = _children(), [], [pid]
+def descendants(pid: int, proc: Path = Path("/proc")) -> List[int]:
+    """`pid` and every live process below it (`proc`: where /proc is, for tests)."""
+    tree, out, stack = _children(proc), [], [pid]
     while stack:
         current = stack.pop()
         out.append(current)
@@ -52,7 +53,7 @@ class MemoryWatch:
 
     def sample(self) -> None:
         total = 0
-        for pid in _descendants(self.pid):
+        for pid in descendants(self.pid):
             hwm = _status_kb(pid, "VmHWM")
             rss = _status_kb(pid, "VmRSS")
             if hwm is not None:
