@@ -520,7 +520,7 @@ def question(slot: str, ongoing: bool) -> Reply:
             "居座っている相手に、どこまで伝えましたか？", _inform("departure_step", _DEPARTURE_CHOICES)
         ),
         "public": Reply(
-            "ほかのお客様がいる場や、ネット上でのことですか？（一対一の電話や窓口なら「いいえ」です）",
+            "ほかのお客様がいる場や、ネット上でのことですか？（一対一の電話や窓口なら「一対一」を選んでください）",
             _choices("人前・ネット上", "一対一", "わからない"),
         ),
         "injured": Reply(

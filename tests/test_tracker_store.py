@@ -68,33 +68,17 @@ def test_endpoints_yml_builds_this_store(tmp_path, monkeypatch):
 @pytest.fixture
 def postgres_store():
     """The store on a PostgreSQL database of its own, dropped afterwards."""
-    import uuid
+    from tests.conftest import postgres_database
 
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
-
-    from tests.conftest import POSTGRES_ADMIN_URL
-
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-    name = f"test_tracker_{uuid.uuid4().hex}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as error:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error.orig}")
-    url = admin.url
-    store = SlotHandoverSQLTrackerStore(
-        kasuhara_domain(), dialect="postgresql", host=url.host, port=url.port, db=name, username=url.username,
-        password=url.password,
-    )
-    try:
-        yield store
-    finally:
-        store.engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database("test_tracker") as url:
+        store = SlotHandoverSQLTrackerStore(
+            kasuhara_domain(), dialect="postgresql", host=url.host, port=url.port, db=url.database,
+            username=url.username, password=url.password,
+        )
+        try:
+            yield store
+        finally:
+            store.engine.dispose()
 
 
 def _refused_without_exit(store, sender_id: str) -> None:
