@@ -52,7 +52,7 @@ _VICTIM_BEFORE = re.compile(
     r"(?:が|は|も)[^。！？!?\n]{0,14}$"
 )
 _OTHER_AGENT_BEFORE = re.compile(
-    r"(?:家族|夫|妻|旦那|ご主人|奥さん|親|父親?|母親?|お?兄さん|お?姉さん|兄|弟|姉|妹|息子|娘|同居[^。、]{0,4}|隣人|隣の人|近所の人|知らない人|別の人|他の客|ほかの客|同級生|先生|犯人|元夫|元妻|交際相手|彼氏|彼女|職員|係員|担当者?|窓口の人)"
+    r"(?:家族|夫|妻|旦那|ご主人|奥さん|親|父親?|母親?|お?兄さん|お?姉さん|兄|弟|姉|妹|息子|娘|同居[^。、]{0,4}|隣人|隣の人|近所の人|知らない人|別の人|他の客|ほかの客|同級生|先生|犯人|元夫|元妻|交際相手|彼氏|彼女|職員|係員|担当者?|窓口の人|押し売り|訪問販売|セールス|勧誘|業者|悪徳[^。、]{0,4}|不審者|ストーカー)"
     r"(?:に|から)[^。！？!?\n、]{0,6}$|詐欺[^。、]{0,4}(?:に|から|で)[^。！？!?\n、]{0,6}$"
 )
 _EMPLOYEE_SUBJECT_BEFORE = re.compile(
@@ -79,6 +79,7 @@ _THIRD_PARTY_SUBJECT_BEFORE = re.compile(
     r"(?:さん|様|たち)?(?:が|は|も|同士)[^。、]{0,10}$"
 )
 _AMONG_THEMSELVES_BEFORE = re.compile(r"同士(?:が|で|の|は)?[^。]{0,30}$")  # 「利用者同士で」「順番待ちの人同士が」
+_AMONG_THEMSELVES_AFTER = re.compile(r"^[^。]{0,12}?同士(?:が|で|の|は)")  # 「列の割り込みでお客さん同士が言い争い」
 _HYPOTHETICAL_AFTER = re.compile(
     r"^[^。、！？!?\n]{0,10}?(?:たら(?![いしな])|れば|場合|ような(?:とき|時)|(?:とき|時)(?:の(?:ため|対応|対処|備え)|に備え|は(?:どう|どの|何))|(?:とき|時|場合)の[^。、]{0,6}?(?:通報先|相談先|連絡先|対応|対処|方法|流れ|窓口|方を|仕方|一言|返し|言い方|かわし方|断り方)|(?:人|相手|客|場合)(?:に|には|へは|って|は)(?:どう|何て|なんて|どの)|なら(?:ば)?(?![なんない]))"
 )
@@ -108,7 +109,7 @@ _COMPLAINT_AFTER = re.compile(
 _CONSULTATION_AFTER = re.compile(
     r"^[^。！？!?\n「」]{0,4}?(?:と|って)(?:の)?(?:ご?相談|通報)(?:に|で)(?:来|見え|いらっしゃ|訪れ)|"
     r"^[^。、]{0,4}?(?:被害)?の(?:ご?相談)(?:で|に)(?:来|見え|いらっしゃ|訪れ)|"
-    r"^[^。！？!?\n「」]{0,10}?(?:という|との|と)[^。「」]{0,14}?(?:方|人|住民|市民|女性|男性|利用者|お客様|相談者|保護者|家族)(?:さん|様)?(?:が|から)[^。「」]{0,6}?(?:相談|通報)"
+    r"^[^。！？!?\n「」]{0,18}?(?:という|との|と)[^。「」]{0,14}?(?:方|人|住民|市民|女性|男性|利用者|お客様|相談者|保護者|家族)(?:さん|様)?(?:が|から)[^。「」]{0,6}?(?:相談|通報)"
     r"|^[^。！？!?\n「」]{0,10}?(?:という|との)(?:ご?相談|通報)(?:に来|を受け|があり|がありました|の(?:電話|メール)|が(?:来|入))"
 )
 _STAFF_SPEAKER_BEFORE = re.compile(r"(?:私|わたし|自分|僕|こちら|当方|同僚|課長|係長|部長|所長|店長|主任|上司|先輩)(?:が|は|も)(?:つい|思わず|うっかり)?$")
@@ -117,6 +118,12 @@ _STAFF_WORD = re.compile(r"職員|係員|担当|窓口の人")
 _SAID_TO_AFTER = re.compile(r"^(?:と|って)[^。、「」]{0,6}?(?:れ|られ)(?:た|て|る|ま)")
 _INJURY = re.compile(r"けが|怪我|ケガ|傷害|流血")
 _ACCIDENT_NEAR = re.compile(r"車[^。、]{0,3}(?:ぶつけ|こすら|当てら)|転ん|転倒|転び|ころん|つまず|躓|滑っ|すべっ|落ち(?!着|込|つ)|事故|ぶつけて|段差|階段で|遊具")
+
+# Repeated calls or questions that come from confusion, loneliness or the office's own
+# failure to call back: 「認知症っぽい方が同じ質問を何度も」「折り返しがないと何度も電話」.
+_BENIGN_REPEAT_NEAR = re.compile(
+    r"認知症|物忘れ|もの忘れ|耳が遠|聞こえにく|話し相手|寂し|さみし|理解が難し|覚えられない|折り返し(?:が|の電話が)?(?:ない|なく|来ない|こない|忘れ)"
+)
 
 # Behaviour codes that name violence; prohibitions and animals only make sense for these.
 VIOLENT_CODES = frozenset({"physical_attack", "threat"})
@@ -133,7 +140,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
 
     ``norm`` is the normalised message (see ``bot.lexicon.normalise``); ``code`` the behaviour
     code of the keyword, if known. Reasons: ``hypothetical``, ``question``, ``joke``,
-    ``prohibition``, ``animal``, ``victim_report``, ``accident``, ``third_party``, ``employee``.
+    ``prohibition``, ``animal``, ``victim_report``, ``accident``, ``benign_repeat``, ``third_party``, ``employee``.
     """
     sentence_start, sentence_end = _sentence_bounds(norm, start, end)
     before = norm[sentence_start:start]
@@ -164,6 +171,8 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         return "accident"
     if _APOLOGY_AFTER.match(after):
         return "polite"
+    if code == "persistent" and _BENIGN_REPEAT_NEAR.search(norm):
+        return "benign_repeat"
     passive = passive or bool(_PASSIVE_NEAR.match(after))
     quote = _quote_around(norm, start, end, sentence_start, sentence_end)
     said_to_staff = False
@@ -183,7 +192,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         before, after = before_quote, after_quote
     if _CONSULTATION_AFTER.match(after) or ((passive or _INJURY.search(norm, start, end)) and _COMPLAINT_AFTER.match(after)):
         return "victim_report"
-    if _AMONG_THEMSELVES_BEFORE.search(before):
+    if _AMONG_THEMSELVES_BEFORE.search(before) or _AMONG_THEMSELVES_AFTER.match(after):
         return "third_party"
     if passive and not said_to_staff and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
         return "third_party"

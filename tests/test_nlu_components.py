@@ -98,6 +98,21 @@ def test_adds_lexicon_hits_that_diet_missed():
         assert text[entity["start"] : entity["end"]]
 
 
+def test_lexicon_hit_inside_a_model_entity_is_not_added_again():
+    text = "ひざまずいて謝罪しろと言われた"
+    result = _run(text, [_diet("behavior", text, "ひざまずいて謝罪しろ", "dogeza_demand")])
+    assert _pairs(result) == [("behavior", "dogeza_demand")]
+
+
+def test_an_apology_demand_that_is_part_of_kneeling_is_dropped():
+    def behaviours(text: str) -> list[str]:
+        return [value for kind, value in _pairs(_run(text, [])) if kind == "behavior"]
+
+    assert behaviours("頭を床につけて謝れと言われた") == ["dogeza_demand"]
+    # a separate demand for a written apology stays
+    assert sorted(behaviours("社長の謝罪文をよこせ、それから土下座もしろと")) == ["apology_demand", "dogeza_demand"]
+
+
 def test_lexicon_hits_can_be_switched_off():
     text = "窓口で居座って市長を出せと怒鳴っている"
     assert _pairs(_run(text, [], add_lexicon_hits=False, add_lexicon_channels=False)) == []

@@ -12,9 +12,11 @@
    to nothing is dropped; so is an entity that is not the customer's conduct toward staff
    (a hypothetical, a quoted prohibition 「クマを殺すな」, a victim's complaint, the employee's
    own act: ``bot.conduct``), whether the lexicon or the model found it;
-2. duplicate codes in one message are dropped (first mention kept);
+2. duplicate codes in one message are dropped (first mention kept), and so is an apology
+   demand that is part of a kneeling demand next to it (「頭を床につけて謝れ」);
 3. with ``add_lexicon_hits: true`` (default) the lexicon's own non-negated hits that DIET
-   missed are added, marked ``extractor: BehaviorCodeNormalizer``, only where they are the
+   missed (where no model entity overlaps them) are added, marked
+   ``extractor: BehaviorCodeNormalizer``, only where they are the
    customer's conduct (the lexicon suggests; it never turns a report into a crime on its
    own); a channel is only added
    when no channel entity exists. Not for the intents in ``no_lexicon_hits_for_intents``
@@ -53,6 +55,22 @@ def _overlaps(entity: Dict[Text, Any], match: lexicon.LexiconMatch) -> bool:
     if start is None or end is None:
         return False
     return match.start < end and start < match.end
+
+
+def _without_apology_inside_dogeza(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """「頭を床につけて謝れ」 is one demand, to kneel: the apology next to it is part of it."""
+    kneel = [e for e in entities if e.get("entity") == BEHAVIOR_ENTITY and e.get("value") == Behavior.DOGEZA_DEMAND.value]
+
+    def part_of_kneeling(entity: Dict[Text, Any]) -> bool:
+        start, end = entity.get("start"), entity.get("end")
+        return isinstance(start, int) and isinstance(end, int) and any(
+            isinstance(k.get("start"), int) and start < k["end"] + 3 and k["start"] < end + 3 for k in kneel
+        )
+
+    return [
+        e for e in entities
+        if not (e.get("entity") == BEHAVIOR_ENTITY and e.get("value") == Behavior.APOLOGY_DEMAND.value and part_of_kneeling(e))
+    ]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
@@ -133,11 +151,15 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
 
         lexicon_allowed = intent not in set(self._config.get("no_lexicon_hits_for_intents") or [])
         if lexicon_allowed and self._config.get("add_lexicon_hits", True):
+            kept = [e for e in result if e.get("entity") == BEHAVIOR_ENTITY]
             for match in matches[BEHAVIOR_ENTITY]:
                 if not match.counts or (BEHAVIOR_ENTITY, match.code) in seen:
                     continue
+                if any(_overlaps(entity, match) for entity in kept):  # the model read that span already
+                    continue
                 seen.add((BEHAVIOR_ENTITY, match.code))
                 result.append(self._lexicon_entity(BEHAVIOR_ENTITY, match))
+        result = _without_apology_inside_dogeza(result)
         if lexicon_allowed and self._config.get("add_lexicon_channels", True):
             if not any(kind == CHANNEL_ENTITY for kind, _ in seen):
                 for match in matches[CHANNEL_ENTITY]:
