@@ -57,6 +57,14 @@ def test_micro_scores_and_false_alarms():
     assert round(scores.false_alarm_rate, 4) == 0.3333
 
 
+def test_inform_and_report_incident_count_as_one_dialogue_intent_only_in_the_second_figure():
+    examples = [_ex("a", "inform"), _ex("b", "report_incident"), _ex("c", "emergency")]
+    parse = _stub({"a": ("report_incident", []), "b": ("inform", []), "c": ("report_incident", [])})
+    scores = score(examples, parse)
+    assert scores.intent_accuracy == 0.0
+    assert round(scores.intent_accuracy_dialogue, 4) == round(2 / 3, 4)
+
+
 def test_per_code_scores_and_confusion():
     scores = score(EXAMPLES, PARSE)
     assert scores.per_behavior["threat"] == {"precision": 1.0, "recall": 1.0, "support": 2, "tp": 2, "fp": 0, "fn": 0}
@@ -116,7 +124,7 @@ def test_report_files(tmp_path):
     json_path, md_path = write_report(report, tmp_path / "results")
     assert json.loads(json_path.read_text(encoding="utf-8"))["sets"]["nlu_holdout"]["nlu"]["false_alarms"] == 1
     markdown = md_path.read_text(encoding="utf-8")
-    assert "| nlu_holdout | 5 | 0.800 | 0.500 | 0.667 |" in markdown
+    assert "| nlu_holdout | 5 | 0.800 | 0.800 | 0.500 | 0.667 |" in markdown
     assert "detention -> intimidation: 1" in markdown
     assert "Intent accuracy 0.970" in markdown
     assert markdown == render_markdown(report)

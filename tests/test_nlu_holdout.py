@@ -2,12 +2,13 @@
 
 - tests/nlu_holdout.yml: the regression set (it was used while tuning, so it guards against
   regressions rather than measuring new text). Writes results/nlu_holdout.json.
-- tests/nlu_holdout_fresh2/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
+- tests/nlu_holdout_fresh3/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
   by someone who had not seen data/nlu/ or the lexicon, before the change, and measured once at
   the end; its tests are skipped while the directory is missing. ``FRESH_HOLDOUT=dir`` points
   elsewhere. Writes results/nlu_holdout_fresh.json.
-- tests/nlu_holdout_fresh/: the first fresh hold-out, a dev set since its errors were used to
-  tune the model; like the regression set, it guards what the tuning reached.
+- The two earlier fresh hold-outs became dev sets once their errors were looked at, and are now
+  training data (data/nlu/retired_holdouts/); their danger messages still guard the danger-cue
+  rules in tests/test_text_facts.py.
 
 Needs a trained model under models/ (``make train``); without one the tests fail (they are
 not skipped: CI must train first). ``NLU_MODEL=path/to/model.tar.gz`` evaluates another
@@ -27,8 +28,7 @@ from bot.text_facts import danger_cues
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
-FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh2")
-DEV = ROOT / "tests" / "nlu_holdout_fresh"
+FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh3")
 MODELS = ROOT / "models"
 RESULTS = ROOT / "results"
 
@@ -38,11 +38,6 @@ MIN_BEHAVIOR_F1 = 0.90
 FRESH_MIN_INTENT_ACCURACY = 0.95
 FRESH_MIN_BEHAVIOR_F1 = 0.92
 FRESH_MAX_FALSE_ALARM_RATE = 0.05
-# What tuning on the dev set reached (2026-12-01: intent 0.867, behaviour F1 0.919, false alarms 3.0 %,
-# danger cues on 35 of 35 and on 0 of 133 contrast messages), less a margin for retraining noise.
-DEV_MIN_INTENT_ACCURACY = 0.85
-DEV_MIN_BEHAVIOR_F1 = 0.90
-DEV_MAX_FALSE_ALARM_RATE = 0.05
 
 
 def _relative(path: str | Path) -> str:
@@ -118,11 +113,6 @@ def fresh_results(request):
     return _evaluate_fresh(request, FRESH, "nlu_holdout_fresh.json")
 
 
-@pytest.fixture(scope="module")
-def dev_results(request):
-    return _evaluate_fresh(request, DEV, "nlu_dev_fresh.json")
-
-
 def _set(results: dict, name: str) -> dict:
     if name not in results:
         pytest.skip(f"{name} is not in the fresh hold-out")
@@ -161,23 +151,3 @@ def test_fresh_danger_cues(fresh_results):
     assert danger["missed"] == []
     contrast = _set(fresh_results, "fresh/contrast")["danger_cues"]
     assert contrast["rate"] <= FRESH_MAX_FALSE_ALARM_RATE, contrast["raised"]
-
-
-def test_dev_intent_accuracy(dev_results):
-    nlu = _set(dev_results, "fresh/all")["nlu"]
-    assert nlu["intent_accuracy"] >= DEV_MIN_INTENT_ACCURACY, nlu["intent_confusion"]
-
-
-def test_dev_behavior_f1(dev_results):
-    nlu = _set(dev_results, "fresh/all")["nlu"]
-    assert nlu["behavior_f1"] >= DEV_MIN_BEHAVIOR_F1, nlu["per_behavior"]
-
-
-def test_dev_contrast_false_alarms(dev_results):
-    nlu = _set(dev_results, "fresh/contrast")["nlu"]
-    assert nlu["false_alarm_rate"] <= DEV_MAX_FALSE_ALARM_RATE, [e["text"] for e in nlu["errors"] if e["extra_behaviors"]]
-
-
-def test_dev_danger_cues(dev_results):
-    assert _set(dev_results, "fresh/danger")["danger_cues"]["missed"] == []
-    assert _set(dev_results, "fresh/contrast")["danger_cues"]["rate"] <= DEV_MAX_FALSE_ALARM_RATE

@@ -1,6 +1,8 @@
 """bot.text_facts: the facts a message states, and explicit danger cues (hand-written cases)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.codes import DangerCue as D
@@ -184,3 +186,22 @@ def test_danger_cues(text, expected):
 ])
 def test_what_only_the_record_keeps(text, expected):
     assert record_notes(text) == expected
+
+
+RETIRED_HOLDOUTS = Path(__file__).resolve().parent.parent / "data" / "nlu" / "retired_holdouts"
+
+
+def _messages(path: Path) -> list[str]:
+    from bot.nlu_evaluation import load_examples
+
+    return [example.text for example in load_examples(path)]
+
+
+@pytest.mark.parametrize("name", ["fresh1", "fresh2"])
+def test_danger_cues_on_the_retired_holdouts(name):
+    """The danger rules were tuned on these two former hold-outs: every danger message keeps a cue,
+    and at most one contrast message raises one (「ドラマで犯人が刃物振り回してて怖かった」)."""
+    missed = [text for text in _messages(RETIRED_HOLDOUTS / f"{name}_danger.yml") if not danger_cues(text)]
+    assert missed == []
+    raised = [text for text in _messages(RETIRED_HOLDOUTS / f"{name}_contrast.yml") if danger_cues(text)]
+    assert len(raised) <= 1, raised
