@@ -95,6 +95,26 @@ def test_danger_scores_and_sets():
     assert results["fresh/danger"]["danger_cues"]["n"] == 1
 
 
+def test_safety_first_counts_a_danger_cue_or_the_emergency_intent():
+    def cues(text):
+        return frozenset({DangerCue.WEAPON}) if "knife" in text else frozenset()
+
+    parse = _stub({"knife out": ("report_incident", ["threat"]), "help": ("emergency", []), "fell on stairs": ("emergency", [])})
+    results = evaluate_sets(
+        {
+            "fresh/danger": [_ex("knife out", "emergency", "threat"), _ex("help", "emergency")],
+            "fresh/contrast": [_ex("fell on stairs", "report_incident")],
+        },
+        parse,
+        cues,
+        danger_sets={"fresh/danger"},
+    )
+    assert results["fresh/danger"]["danger_cues"]["with_cue"] == 1
+    assert results["fresh/danger"]["safety_first"]["with_cue"] == 2
+    assert results["fresh/contrast"]["danger_cues"]["with_cue"] == 0
+    assert results["fresh/contrast"]["safety_first"]["raised"] == ["fell on stairs"]
+
+
 def test_load_fresh_skips_missing_files(tmp_path):
     (tmp_path / "contrast.yml").write_text("x", encoding="utf-8")
     found, notes = load_fresh(tmp_path, load=lambda path: [_ex(path.name, "report_incident")])

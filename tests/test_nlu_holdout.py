@@ -151,3 +151,12 @@ def test_fresh_danger_cues(fresh_results):
     assert danger["missed"] == []
     contrast = _set(fresh_results, "fresh/contrast")["danger_cues"]
     assert contrast["rate"] <= FRESH_MAX_FALSE_ALARM_RATE, contrast["raised"]
+
+
+@FRESH_BARS_NOT_MET
+def test_fresh_safety_message_first(fresh_results):
+    """What the employee sees first: the safety message on every danger case (a cue or the intent
+    `emergency`), and on contrast cases only rarely."""
+    assert _set(fresh_results, "fresh/danger")["safety_first"]["missed"] == []
+    contrast = _set(fresh_results, "fresh/contrast")["safety_first"]
+    assert contrast["rate"] <= FRESH_MAX_FALSE_ALARM_RATE, contrast["raised"]
