@@ -73,6 +73,12 @@ CASES = [
     ("折り返しが来ないと何度も電話をくださった方です", []),
     ("同じ質問を何度も電話でしてきて、最後は「バカ」と", [B.PERSISTENT, B.VERBAL_ABUSE]),
     ("業者の者ですが、お客さんに脅されています", [B.THREAT]),
+    ("三回お願いしましたが帰りません", [B.DETENTION]),
+    ("「料金を三倍にして返せ」と言われています", [B.EXCESSIVE_DEMAND]),
+    ("「三つ指ついて謝れ」と言われました", [B.DOGEZA_DEMAND, B.APOLOGY_DEMAND]),  # one demand: see BehaviorCodeNormalizer
+    ("「理事長とは知り合いだ」と言っています", [B.AUTHORITY_PRESSURE]),
+    ("「支店長を出せ」と言われました", []),
+    ("違う内容の質問のメールが三通来ていますが、普通の質問です", []),
 ]
 
 

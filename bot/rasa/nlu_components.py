@@ -15,8 +15,7 @@
 2. duplicate codes in one message are dropped (first mention kept), and so is an apology
    demand that is part of a kneeling demand next to it (「頭を床につけて謝れ」);
 3. with ``add_lexicon_hits: true`` (default) the lexicon's own non-negated hits that DIET
-   missed (where no model entity overlaps them) are added, marked
-   ``extractor: BehaviorCodeNormalizer``, only where they are the
+   missed are added, marked ``extractor: BehaviorCodeNormalizer``, only where they are the
    customer's conduct (the lexicon suggests; it never turns a report into a crime on its
    own); a channel is only added
    when no channel entity exists. Not for the intents in ``no_lexicon_hits_for_intents``
@@ -151,11 +150,8 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
 
         lexicon_allowed = intent not in set(self._config.get("no_lexicon_hits_for_intents") or [])
         if lexicon_allowed and self._config.get("add_lexicon_hits", True):
-            kept = [e for e in result if e.get("entity") == BEHAVIOR_ENTITY]
             for match in matches[BEHAVIOR_ENTITY]:
                 if not match.counts or (BEHAVIOR_ENTITY, match.code) in seen:
-                    continue
-                if any(_overlaps(entity, match) for entity in kept):  # the model read that span already
                     continue
                 seen.add((BEHAVIOR_ENTITY, match.code))
                 result.append(self._lexicon_entity(BEHAVIOR_ENTITY, match))
