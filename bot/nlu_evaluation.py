@@ -315,7 +315,11 @@ def evaluate_sets(
             texts = [e.text for e in examples]
             entry["danger_cues"] = danger_scores(texts, cues).to_dict()
             emergency = set(scores.read_as_emergency)
-            entry["safety_first"] = danger_scores(texts, lambda text: bool(cues(text)) or text in emergency).to_dict()
+            safety_first = lambda text: bool(cues(text)) or text in emergency  # noqa: E731
+            entry["safety_first"] = danger_scores(texts, safety_first).to_dict()
+            if name in danger_sets:  # danger now (gold `emergency`), apart from calm reports after the fact
+                now = [e.text for e in examples if e.intent == EMERGENCY_INTENT]
+                entry["safety_first_now"] = danger_scores(now, safety_first).to_dict()
         results[name] = entry
     return results
 
@@ -381,7 +385,7 @@ def render_markdown(report: dict) -> str:
     ]
     for name, entry in report["sets"].items():
         nlu = entry["nlu"]
-        danger, safety = entry.get("danger_cues"), entry.get("safety_first")
+        danger, safety = entry.get("danger_cues"), entry.get("safety_first_now") or entry.get("safety_first")
         lines.append(
             f"| {name} | {nlu['n']} | {_pct(nlu['intent_accuracy'])} | {_pct(nlu.get('intent_accuracy_dialogue'))} | "
             f"{_pct(nlu['behavior_precision'])} | "
@@ -393,7 +397,8 @@ def render_markdown(report: dict) -> str:
         "",
         "¹ intent accuracy counting `inform` and `report_incident` as one: the dialogue handles both alike.",
         "² share of messages whose first reply is the safety message: a danger cue or the intent `emergency`"
-        " (wanted on danger sets, a false alarm on contrast sets).",
+        " (wanted on the danger-now messages of danger sets — those labelled `emergency`, not the calm reports"
+        " after the fact —, a false alarm on contrast sets).",
     ]
     for note in report.get("notes", []):
         lines += ["", f"- {note}"]

@@ -111,6 +111,7 @@ def test_safety_first_counts_a_danger_cue_or_the_emergency_intent():
     )
     assert results["fresh/danger"]["danger_cues"]["with_cue"] == 1
     assert results["fresh/danger"]["safety_first"]["with_cue"] == 2
+    assert results["fresh/danger"]["safety_first_now"]["n"] == 2  # both are labelled emergency
     assert results["fresh/contrast"]["danger_cues"]["with_cue"] == 0
     assert results["fresh/contrast"]["safety_first"]["raised"] == ["fell on stairs"]
 

@@ -155,8 +155,9 @@ def test_fresh_danger_cues(fresh_results):
 
 @FRESH_BARS_NOT_MET
 def test_fresh_safety_message_first(fresh_results):
-    """What the employee sees first: the safety message on every danger case (a cue or the intent
-    `emergency`), and on contrast cases only rarely."""
-    assert _set(fresh_results, "fresh/danger")["safety_first"]["missed"] == []
+    """What the employee sees first: the safety message on every case of danger now (a cue or the
+    intent `emergency`; the calm reports after the fact in danger.yml are not danger now), and
+    on contrast cases only rarely."""
+    assert _set(fresh_results, "fresh/danger")["safety_first_now"]["missed"] == []
     contrast = _set(fresh_results, "fresh/contrast")["safety_first"]
     assert contrast["rate"] <= FRESH_MAX_FALSE_ALARM_RATE, contrast["raised"]
