@@ -115,6 +115,8 @@ _CONSULTATION_AFTER = re.compile(
 )
 _STAFF_SPEAKER_BEFORE = re.compile(r"(?:私|わたし|自分|僕|こちら|当方|同僚|課長|係長|部長|所長|店長|主任|上司|先輩)(?:が|は|も)(?:つい|思わず|うっかり)?$")
 _STAFF_WORD = re.compile(r"職員|係員|担当|窓口の人")
+# the family of the one being served is a customer too: 「患者さんのご家族」「利用者のお母さん」
+_CUSTOMER_SIDE_BEFORE = re.compile(r"(?:患者|利用者|入居者|お客|客|来庁者|来所者|生徒|児童|園児)(?:さん|様)?の(?:ご)?$")
 # 「近所の人に『殺すぞ』と脅された」: the words quoted were said to someone else.
 _SAID_TO_AFTER = re.compile(r"^(?:と|って)[^。、「」]{0,6}?(?:れ|られ)(?:た|て|る|ま)")
 _INJURY = re.compile(r"けが|怪我|ケガ|傷害|流血")
@@ -183,7 +185,9 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         if _SAID_TO_AFTER.match(after_quote):
             passive = True
             agent = _VICTIM_BEFORE.search(before_quote) or _OTHER_AGENT_BEFORE.search(before_quote)
-            said_to_staff = bool(agent and _STAFF_WORD.match(agent.group()))  # 「職員に『…』と言われた」
+            # 「職員に『…』と言われた」; 「患者さんのご家族に『…』と言われました」 is a customer speaking to the
+            # employee, 「近所の人に『殺すぞ』と脅された（という住民）」 someone else's dispute.
+            said_to_staff = bool(agent and (_STAFF_WORD.match(agent.group()) or _CUSTOMER_SIDE_BEFORE.search(before_quote[: agent.start()])))
             if agent and not said_to_staff:
                 return "third_party"
         inside = norm[quote[0] + 1 : start]

@@ -74,6 +74,11 @@ CASES = [
     ("同じ質問を何度も電話でしてきて、最後は「バカ」と", [B.PERSISTENT, B.VERBAL_ABUSE]),
     ("業者の者ですが、お客さんに脅されています", [B.THREAT]),
     ("三回お願いしましたが帰りません", [B.DETENTION]),
+    ("患者さんのご家族に「女のくせに口答えするな」と言われました", [B.DISCRIMINATION]),
+    ("「障害者雇用の職員なんか出すな」と言われました", [B.DISCRIMINATION]),
+    ("要求は担当職員の処分です", [B.PERSONAL_ATTACK]),
+    ("「市長と同級生だ」と言って粘っています", [B.AUTHORITY_PRESSURE]),
+    ("私が書類を破り捨ててしまいました", []),
     ("「料金を三倍にして返せ」と言われています", [B.EXCESSIVE_DEMAND]),
     ("「三つ指ついて謝れ」と言われました", [B.DOGEZA_DEMAND, B.APOLOGY_DEMAND]),  # one demand: see BehaviorCodeNormalizer
     ("「理事長とは知り合いだ」と言っています", [B.AUTHORITY_PRESSURE]),
