@@ -45,11 +45,14 @@ def databases(request, tmp_path):
         yield records, (records if layout == "same" else f"sqlite:///{tmp_path / 'tracker.db'}")
         return
     with postgres_database("test_purge_records") as records:
+        # a session time zone other than UTC, as in conftest.database_url
+        records_url = records.update_query_dict({"options": "-c timezone=Asia/Tokyo"}).render_as_string(
+            hide_password=False)
         if layout == "same":
-            yield records.render_as_string(hide_password=False), records
+            yield records_url, records
             return
         with postgres_database("test_purge_tracker") as tracker:
-            yield records.render_as_string(hide_password=False), tracker
+            yield records_url, tracker
 
 
 class World:
