@@ -313,6 +313,15 @@ class InputProblem(Coded):
     )
 
 
+class ReadinessCheck(Coded):
+    """What a Rasa server needs before a load balancer sends it turns; GET /webhooks/rest/ready
+    (bot/channels/readiness.py) names the failing ones by these codes."""
+
+    ACTION_SERVER = ("action_server", "アクションサーバー")
+    TRACKER_STORE = ("tracker_store", "会話履歴のデータベース（tracker store）")
+    MODEL = ("model", "学習済みモデル")
+
+
 class Move(Coded):
     """What a trainee's reply does, in the rehearsal mode (研修モード); a reply can do several."""
 

@@ -4,6 +4,9 @@
 
 Storage and the consultation desk (python -m bot.desk):
     DATABASE_URL               the records database (default: sqlite file var/consultations.db)
+    ENDPOINTS_FILE             the endpoints file the Rasa server is started with (endpoints.yml;
+                               `make run` passes the same one); the desk's purge reads its
+                               tracker_store section to delete the purged consultations' transcripts
     DESK_HOST, DESK_PORT       where the desk listens (127.0.0.1, 5007)
     DESK_BASE_URL              the desk's address in alert e-mails (default http://DESK_HOST:DESK_PORT)
     DESK_COOKIE_SECURE         1: the session cookie is sent over HTTPS only (behind a TLS proxy)
@@ -35,6 +38,7 @@ DEFAULT_PHRASES_FILE = PROJECT_ROOT / "phrases.yml"
 DEFAULT_REHEARSAL_SCENARIOS = PROJECT_ROOT / "rehearsal" / "scenarios"
 DEFAULT_REHEARSAL_DRILLS = PROJECT_ROOT / "rehearsal" / "drills.yml"
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'consultations.db'}"
+DEFAULT_ENDPOINTS_FILE = PROJECT_ROOT / "endpoints.yml"
 DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "desk-secret"
 DEFAULT_DESK_PORT = 5007
 DEFAULT_RETENTION_DAYS = 1095
@@ -129,6 +133,14 @@ def database_url(environ: Mapping[str, str] = os.environ) -> str:
     return environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+def endpoints_file(environ: Mapping[str, str] = os.environ) -> Path:
+    """The endpoints file of the Rasa server (ENDPOINTS_FILE, else endpoints.yml; a relative path is
+    taken from the project folder, where `make run` starts the server). Its tracker_store section is
+    where the conversations are kept: the server reads it, and so does the desk's purge."""
+    path = Path(environ.get("ENDPOINTS_FILE") or DEFAULT_ENDPOINTS_FILE)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str
@@ -146,6 +158,7 @@ class Settings:
     """Everything one process reads from its environment (storage and the desk)."""
 
     database_url: str = DEFAULT_DATABASE_URL
+    endpoints_file: Path = DEFAULT_ENDPOINTS_FILE
     desk_host: str = "127.0.0.1"
     desk_port: int = DEFAULT_DESK_PORT
     desk_base_url: str = f"http://127.0.0.1:{DEFAULT_DESK_PORT}"
@@ -205,6 +218,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     port = _int(environ, "DESK_PORT", DEFAULT_DESK_PORT, minimum=1)
     return Settings(
         database_url=database_url(environ),
+        endpoints_file=endpoints_file(environ),
         desk_host=host,
         desk_port=port,
         desk_base_url=(environ.get("DESK_BASE_URL") or f"http://{host}:{port}").rstrip("/"),

@@ -51,11 +51,12 @@ class Ports:
 def programs(ports: Ports, python: str = sys.executable) -> tuple[Program, ...]:
     """What `make run` starts."""
     rasa_url = f"http://127.0.0.1:{ports.rasa}"
+    endpoints = str(settings.endpoints_file())  # ENDPOINTS_FILE: the desk's purge reads the same file
     return (
         Program("actions", (python, "-m", "bot.rasa.action_server", "--port", str(ports.actions))),
         Program("timers", (python, "-m", "bot.timer_service"), {"RASA_URL": rasa_url}),
         Program("webchat", (python, "-m", "bot.web", "--port", str(ports.webchat)), {"RASA_PORT": str(ports.rasa)}),
-        Program("rasa", (python, "-m", "bot.rasa.server", "run", "--model", MODEL, "--endpoints", "endpoints.yml",
+        Program("rasa", (python, "-m", "bot.rasa.server", "run", "--model", MODEL, "--endpoints", endpoints,
                          "--credentials", "credentials.yml", "--port", str(ports.rasa), "--interface", "127.0.0.1",
                          "--enable-api")),  # the server reads RASA_AUTH_TOKEN itself (kept out of `ps`)
         Program("desk", (python, "-m", "bot.desk")),  # DESK_HOST/DESK_PORT, 127.0.0.1:5007

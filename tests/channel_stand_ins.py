@@ -132,9 +132,12 @@ class ChannelServer:
     """A Sanic server on loopback with one channel mounted at /webhooks/<name>/."""
 
     def __init__(
-        self, channel: InputChannel, bot: FakeBot, with_agent: bool = True, database_url: Optional[str] = None
+        self, channel: InputChannel, bot: FakeBot, with_agent: bool = True, database_url: Optional[str] = None,
+        agent: Any = None,
     ) -> None:
+        """`agent`: what the app's `ctx.agent` is (default: one with the bot's tracker store)."""
         self.channel = channel
+        self.agent = agent
         self.bot = bot
         self.with_agent = with_agent
         self.database_url = database_url
@@ -167,7 +170,7 @@ class ChannelServer:
         self._use_reference_database()
         app = Sanic(f"channel_test_{uuid.uuid4().hex}", configure_logging=False)
         if self.with_agent:
-            app.ctx.agent = SimpleNamespace(tracker_store=self.bot.tracker_store)
+            app.ctx.agent = self.agent if self.agent is not None else SimpleNamespace(tracker_store=self.bot.tracker_store)
         app.blueprint(self.channel.blueprint(self.bot), url_prefix=f"/webhooks/{self.channel.url_prefix()}")
         sock = _loopback_socket()
         port = sock.getsockname()[1]

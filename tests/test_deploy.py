@@ -54,3 +54,15 @@ def test_the_image_copies_files_that_exist_or_that_make_train_builds():
     for source in set(sources) - built_by_make:
         assert (ROOT / source).exists(), source
     assert "--no-deps -r requirements.lock" in dockerfile and "FROM python:3.10-slim" in dockerfile
+
+
+def test_the_probes_use_readiness_and_keep_liveness():
+    """Readiness (GET /webhooks/rest/ready: the action server and the tracker store answer) for the
+    Helm readinessProbe and the compose healthcheck of the Rasa servers; liveness stays as it was."""
+    assert HELM["readinessProbe"]["httpGet"]["path"] == "/webhooks/rest/ready"
+    assert HELM["livenessProbe"]["httpGet"]["path"] == "/"
+    for name in (name for name in COMPOSE["services"] if name.startswith("rasa")):
+        assert "/webhooks/rest/ready" in " ".join(COMPOSE["services"][name]["healthcheck"]["test"]), name
+    rest = (ROOT / "bot" / "channels" / "rest.py").read_text(encoding="utf-8")
+    assert '@rest_webhook.route("/ready", methods=["GET"])' in rest
+    assert '@rest_webhook.route("/", methods=["GET"])' in rest

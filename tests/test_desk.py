@@ -27,6 +27,7 @@ from bot.desk.app import create_app
 from bot.desk.store import DeskStore
 from bot.schema import CustomerKey
 from bot.settings import PROJECT_ROOT, Settings, SmtpSettings
+from tests.tracker_rows import create_tables, write_endpoints
 
 PASSWORD = "correct-horse-battery"
 # argon2id with small costs: the tests sign in often; the app uses the library's defaults.
@@ -58,9 +59,17 @@ def store(database_url: str, clock: Clock):
     desk_store.dispose()
 
 
+def tracker_endpoints(tmp_path: Path) -> Path:
+    """An endpoints file naming an empty tracker store of the test's own (the purge reads it)."""
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    create_tables(url)
+    return write_endpoints(tmp_path / "endpoints.yml", url)
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, secret_file=tmp_path / "desk-secret")
+    return Settings(database_url=database_url, secret_file=tmp_path / "desk-secret",
+                    endpoints_file=tracker_endpoints(tmp_path))
 
 
 @pytest.fixture
@@ -509,10 +518,11 @@ def test_retention_and_purge_are_audited(app, store, clock):
     client.post("/admin/retention", data={"csrf_token": token, "days": "365"})
     assert store.retention_days(1095) == 365
     response = client.post("/admin/purge", data={"csrf_token": token})
-    assert "1 件の記録を削除しました" in client.get(response.headers["Location"]).text
+    assert "1 件の記録と、その会話履歴 0 件を削除しました" in client.get(response.headers["Location"]).text
     assert [r["id"] for r in store.records.list()] == [recent]
     entries = {e["action"]: e["detail"] for e in store.audit_entries()}
-    assert entries["records.purge"] == "days=365 deleted=1" and entries["retention.set"] == "days=365"
+    assert entries["records.purge"] == "days=365 deleted=1 conversations=0 events=0 snapshots=0"
+    assert entries["retention.set"] == "days=365"
     assert "records.purge" in client.get("/admin/audit").text
 
 
@@ -529,7 +539,9 @@ def test_admin_creates_users_with_roles(app, store):
 
 
 def run_cli(database_url: str, tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    endpoints = tmp_path / "endpoints.yml"
     env = {"DATABASE_URL": database_url, "DESK_SECRET_FILE": str(tmp_path / "secret"), "USER": "operator",
+           "ENDPOINTS_FILE": str(endpoints if endpoints.exists() else tracker_endpoints(tmp_path)),
            "PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"}
     return subprocess.run([sys.executable, "-m", "bot.desk", *args], input=stdin, capture_output=True, text=True,
                           cwd=PROJECT_ROOT, env=env, timeout=120)
@@ -544,9 +556,9 @@ def test_the_first_admin_and_the_purge_from_the_command_line(database_url, tmp_p
                    stdin=PASSWORD + "\n").returncode == 2
     store.records.start("old", "rest", started_at=datetime.now(timezone.utc) - timedelta(days=2000))
     preview = run_cli(database_url, tmp_path, "purge", "--dry-run")
-    assert "1 件です" in preview.stdout and len(store.records.list()) == 1
+    assert "記録は 1 件、その会話履歴" in preview.stdout and len(store.records.list()) == 1
     purged = run_cli(database_url, tmp_path, "purge")
-    assert purged.returncode == 0 and "1 件削除しました" in purged.stdout
+    assert purged.returncode == 0 and "記録を 1 件、その会話履歴" in purged.stdout
     assert store.records.list() == []
     assert ("operator", "records.purge", None) in audit_actions(store)
 

@@ -118,3 +118,42 @@ def test_the_http_api_needs_the_token_json_and_a_local_host(rasa_server):
                            json={"event": "slot", "name": "consultation_id", "value": 1})
     assert events.status_code == 401  # nobody appends to another conversation without the token
     assert process.poll() is None
+
+
+def test_readiness_follows_the_action_server(rasa_server):
+    """The real agent's action endpoint and wrapped tracker store: not ready while nothing answers
+    the endpoints file's action URL, ready once a stand-in /health does (tests/test_readiness.py)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
+
+    import yaml
+
+    process, base, log = rasa_server
+    action_url = yaml.safe_load((log.parent / "endpoints.yml").read_text(encoding="utf-8"))["action_endpoint"]["url"]
+    down = requests.get(f"{base}/webhooks/rest/ready", timeout=30)
+    assert down.status_code == 503, down.text
+    assert down.json()["failing"] == ["action_server"]
+    assert down.json()["checks"] == {"action_server": "unavailable", "tracker_store": "ok", "model": "ok"}
+    assert requests.get(f"{base}/webhooks/rest/", timeout=30).json() == {"status": "ok"}  # liveness unchanged
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(200 if self.path == "/health" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"status": "ok"}')
+
+        def log_message(self, *args):
+            pass
+
+    stand_in = ThreadingHTTPServer(("127.0.0.1", urlsplit(action_url).port), Health)
+    threading.Thread(target=stand_in.serve_forever, daemon=True).start()
+    try:
+        up = requests.get(f"{base}/webhooks/rest/ready", timeout=30)
+    finally:
+        stand_in.shutdown()
+        stand_in.server_close()
+    assert up.status_code == 200, up.text
+    assert up.json() == {"status": "ready", "checks": {"action_server": "ok", "tracker_store": "ok", "model": "ok"}}
+    assert process.poll() is None

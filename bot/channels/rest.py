@@ -10,7 +10,10 @@ name and URL of Rasa's ("rest") and adds:
 - validation of the body before anything reaches the bot: application/json only (415), at most
   MAX_BODY_BYTES (413), the text rules of bot/text_input.py (400 with a JSON error);
 - `custom.kasuhara` in every reply (bot/channels/payload.py), read from the tracker after the turn;
-- JSON errors only, never a stack trace.
+- JSON errors only, never a stack trace;
+- GET /webhooks/rest/ready, readiness for a load balancer (bot/channels/readiness.py): 200 only
+  when the action server and the tracker store's database answer, else 503 naming the failing
+  part by its code. GET /webhooks/rest/ stays the liveness check ({"status": "ok"}).
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.payload import reply_metadata, with_metadata
+from bot.channels.readiness import Readiness
 from bot.rasa.tracker_store import TrackerStoreError
 from bot.settings import OrganizationSettings, load_organization
 from bot.text_input import InputError, UserInput, checked_input, is_json_content_type
@@ -138,6 +142,7 @@ class ProtectedRestInput(RestInput):
     def __init__(self, token: Optional[Text] = None, organization: Optional[OrganizationSettings] = None) -> None:
         # Read once, when the Rasa server creates its channels (a broken file stops the start).
         self.organization = organization or load_organization()
+        self.readiness = Readiness()
         token = token if token else os.environ.get(TOKEN_ENV)
         self.token: Optional[bytes] = token.strip().encode("utf-8") if token and token.strip() else None
         if self.token is None:
@@ -193,6 +198,11 @@ class ProtectedRestInput(RestInput):
         @rest_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @rest_webhook.route("/ready", methods=["GET"])
+        async def ready(request: Request) -> HTTPResponse:
+            status, body = await self.readiness.check(getattr(request.app.ctx, "agent", None))
+            return response.json(body, status=status, headers={"Cache-Control": "no-store"})
 
         @rest_webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -4,7 +4,9 @@
                                                alert e-mails when DESK_SMTP_HOST is set
     python -m bot.desk create-admin --username NAME [--name 表示名] [--password-stdin]
     python -m bot.desk send-alerts             send the due alert e-mails once
-    python -m bot.desk purge [--dry-run]       delete records older than the retention period
+    python -m bot.desk purge [--dry-run]       delete records older than the retention period, and
+                                               their conversations in the tracker store (exit 1, and
+                                               nothing deleted, when it cannot be reached)
 
 Settings: bot/settings.py (load_settings). Errors exit with 2 and one line on stderr.
 """
@@ -23,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.desk.alerts import AlertWorker, SmtpSender
 from bot.desk.app import create_app
 from bot.desk.store import DeskError, DeskStore
+from bot.rasa.transcripts import TrackerTranscripts, TranscriptStoreUnavailable
 from bot.settings import Settings, SettingsError, load_settings
 
 ALERT_POLL_SECONDS = 5.0
@@ -89,15 +92,24 @@ def send_alerts(settings: Settings, store: DeskStore, args: argparse.Namespace) 
 
 
 def purge(settings: Settings, store: DeskStore, args: argparse.Namespace) -> int:
+    """Records older than the retention period and their conversations in the tracker store (the
+    endpoints file's tracker_store, ENDPOINTS_FILE). When the tracker store cannot be used, nothing
+    is deleted: the reason on stderr, exit code 1."""
     days = store.retention_days(settings.retention_days)
     actor = os.environ.get("USER") or SYSTEM_ACTOR
-    if args.dry_run:
-        count = store.purge(days, dry_run=True)
-        print(f"{days}日より前の記録は {count} 件です（削除していません）。")
-        return 0
-    count = store.purge(days)
-    store.audit(actor, "records.purge", detail=f"days={days} deleted={count} via=cli")
-    print(f"{days}日より前の記録を {count} 件削除しました。")
+    try:
+        transcripts = TrackerTranscripts.from_endpoints(settings.endpoints_file)
+        result = store.purge(days, transcripts, dry_run=args.dry_run)
+    except TranscriptStoreUnavailable as error:
+        if not args.dry_run:
+            store.audit(actor, "records.purge_failed", detail=f"days={days} reason=tracker_store_unavailable via=cli")
+        print(f"エラー: {error}", file=sys.stderr)
+        print("記録も会話履歴も削除していません。tracker store に接続できるようにしてから、もう一度実行してください。",
+              file=sys.stderr)
+        return 1
+    if not args.dry_run:
+        store.audit(actor, "records.purge", detail=f"{result.audit_detail()} via=cli")
+    print(result.summary_ja())
     return 0
 
 

@@ -23,6 +23,7 @@ from bot.desk.store import DeskError, DeskStore, RecordFilter
 from bot.desk_rules import LOCAL_TIME, local_time, trend_counts
 from bot.exports import masked, render_csv, render_json
 from bot.privacy import mask_personal_data
+from bot.rasa.transcripts import TrackerTranscripts, TranscriptStoreUnavailable
 from bot.records import RECORD_FIELDS, RecordNotFound
 from bot.settings import Settings, customer_key_secret
 from bot.training_records import TrainingStore
@@ -435,12 +436,17 @@ def create_app(settings: Settings, store: DeskStore, training: TrainingStore | N
         store.audit(actor(), f"user.{change}", detail=f"user={user_id} username={username}")
         return redirect(url_for("users"))
 
+    def retention_page(status: int = 200, error: str = "") -> Response:
+        done = {name: request.args.get(name) for name in ("purged", "conversations")}
+        page = render_template("retention.html", days=store.retention_days(settings.retention_days),
+                               purged=done["purged"], conversations=done["conversations"], error=error)
+        return Response(page, status=status)
+
     @app.get("/admin/retention")
     @requires(DeskRole.ADMIN)
-    def retention() -> str:
+    def retention() -> Response:
         store.audit(actor(), "retention.view")
-        return render_template("retention.html", days=store.retention_days(settings.retention_days),
-                               purged=request.args.get("purged"))
+        return retention_page()
 
     @app.post("/admin/retention")
     @requires(DeskRole.ADMIN)
@@ -456,10 +462,16 @@ def create_app(settings: Settings, store: DeskStore, training: TrainingStore | N
     @app.post("/admin/purge")
     @requires(DeskRole.ADMIN)
     def purge() -> Response:
+        """Records and their conversations in the tracker store (the endpoints file's tracker_store,
+        Settings.endpoints_file); when the tracker store cannot be used, nothing is deleted (503)."""
         days = store.retention_days(settings.retention_days)
-        count = store.purge(days)
-        store.audit(actor(), "records.purge", detail=f"days={days} deleted={count}")
-        return redirect(url_for("retention", purged=count))
+        try:
+            result = store.purge(days, TrackerTranscripts.from_endpoints(settings.endpoints_file))
+        except TranscriptStoreUnavailable as error:
+            store.audit(actor(), "records.purge_failed", detail=f"days={days} reason=tracker_store_unavailable")
+            return retention_page(503, f"削除できませんでした。記録も会話履歴も削除していません。{error}")
+        store.audit(actor(), "records.purge", detail=result.audit_detail())
+        return redirect(url_for("retention", purged=result.records, conversations=result.transcripts.conversations))
 
     @app.get("/admin/audit")
     @requires(DeskRole.ADMIN)

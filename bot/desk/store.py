@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.codes import AlertReason, DeliveryStatus, DeskAction, DeskRole
 from bot.database import engine_for, upgrade_to_head
 from bot.desk_rules import LOCAL_TIME, customer_key_hash, follow_up_state
+from bot.rasa.transcripts import ConversationSpan, TrackerTranscripts, TranscriptCount
 from bot.records import ConsultationStore, RecordNotFound, as_dict, record_row
 from bot.schema import (
     ActionTaken,
@@ -94,6 +95,30 @@ class RecordFilter:
         if self.q:
             parts.append(f"q=({len(self.q)}文字)")
         return " ".join(parts) or "all"
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """What a purge deleted (with dry_run: would delete)."""
+
+    days: int
+    records: int
+    transcripts: TranscriptCount
+    dry_run: bool = False
+
+    def audit_detail(self) -> str:
+        """For the audit log (`records.purge`): counts only."""
+        t = self.transcripts
+        return (f"days={self.days} deleted={self.records} conversations={t.conversations} "
+                f"events={t.events} snapshots={t.snapshots}")
+
+    def summary_ja(self) -> str:
+        t = self.transcripts
+        if self.dry_run:
+            return (f"{self.days}日より前の記録は {self.records} 件、その会話履歴（Rasa の tracker store）は "
+                    f"{t.conversations} 件です（削除していません）。")
+        return (f"{self.days}日より前の記録を {self.records} 件、その会話履歴（Rasa の tracker store）を "
+                f"{t.conversations} 件（イベント {t.events} 行・控え {t.snapshots} 行）削除しました。")
 
 
 def _local_start(day: date) -> datetime:
@@ -528,14 +553,43 @@ class DeskStore:
             row.value, row.updated_by, row.updated_at = str(days), by, self.clock()
             s.add(row)
 
-    def purge(self, days: int, dry_run: bool = False) -> int:
-        """Delete records started more than `days` ago, with everything attached; returns how many
-        (with dry_run, how many would be deleted)."""
+    def purge(self, days: int, transcripts: TrackerTranscripts, dry_run: bool = False) -> PurgeResult:
+        """Delete records started more than `days` ago, with everything attached, and their
+        conversations in the tracker store (`transcripts`, bot/rasa/transcripts.py); with dry_run,
+        count what would go and delete nothing.
+
+        The conversations go first, in one transaction of the tracker store's database: when it
+        cannot be used, TranscriptStoreUnavailable is raised and nothing at all is deleted. The
+        records go next; if that fails (the records database went away in between), the records are
+        still there with their conversations gone, and the next purge deletes them."""
         cutoff = self.clock() - timedelta(days=days)
+        with self._session() as s:
+            purged = s.execute(select(Consultation.id, Consultation.conversation_id, Consultation.started_at)
+                               .where(Consultation.started_at < cutoff)).all()
+            ids = [row.id for row in purged]
+            until: dict[str, datetime] = {}  # conversation -> the purged records' last message
+            for row in purged:
+                until[row.conversation_id] = max(until.get(row.conversation_id, row.started_at), row.started_at)
+            if ids:
+                last_messages = s.execute(
+                    select(Consultation.conversation_id, func.max(Message.sent_at))
+                    .join(Message, Message.consultation_id == Consultation.id)
+                    .where(Consultation.id.in_(ids)).group_by(Consultation.conversation_id))
+                for conversation, sent_at in last_messages:
+                    if sent_at is not None:
+                        until[conversation] = max(until[conversation], sent_at)
+                kept = dict(s.execute(
+                    select(Consultation.conversation_id, func.min(Consultation.started_at))
+                    .where(Consultation.conversation_id.in_(list(until)), Consultation.started_at >= cutoff)
+                    .group_by(Consultation.conversation_id)).all())
+            else:
+                kept = {}
+        spans = {conversation: ConversationSpan(max(last, cutoff), kept.get(conversation))
+                 for conversation, last in until.items()}
+        result = PurgeResult(days, len(ids), transcripts.purge(spans, dry_run=dry_run), dry_run)
+        if not ids or dry_run:
+            return result
         with self._session() as s, s.begin():
-            ids = list(s.execute(select(Consultation.id).where(Consultation.started_at < cutoff)).scalars())
-            if not ids or dry_run:
-                return len(ids)
             alert_ids = select(Alert.id).where(Alert.consultation_id.in_(ids))
             statements = [delete(AlertDelivery).where(AlertDelivery.alert_id.in_(alert_ids))]
             statements += [delete(model).where(model.consultation_id.in_(ids)) for model in (
@@ -544,7 +598,7 @@ class DeskStore:
                            delete(CustomerKey).where(~CustomerKey.id.in_(select(CustomerLink.customer_key_id)))]
             for statement in statements:
                 s.execute(statement.execution_options(synchronize_session=False))
-            return len(ids)
+        return result
 
     # --- the audit log ---------------------------------------------------------------------------
     def audit_entries(self, limit: int = 200) -> list[dict[str, Any]]:
