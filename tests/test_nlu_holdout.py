@@ -2,11 +2,11 @@
 
 - tests/nlu_holdout.yml: the regression set (it was used while tuning, so it guards against
   regressions rather than measuring new text). Writes results/nlu_holdout.json.
-- tests/nlu_holdout_fresh3/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
+- tests/nlu_holdout_fresh4/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
   by someone who had not seen data/nlu/ or the lexicon, before the change, and measured once at
   the end; its tests are skipped while the directory is missing. ``FRESH_HOLDOUT=dir`` points
   elsewhere. Writes results/nlu_holdout_fresh.json.
-- The two earlier fresh hold-outs became dev sets once their errors were looked at, and are now
+- The three earlier fresh hold-outs became dev sets once their errors were looked at, and are now
   training data (data/nlu/retired_holdouts/); their danger messages still guard the danger-cue
   rules in tests/test_text_facts.py.
 
@@ -28,7 +28,7 @@ from bot.text_facts import danger_cues
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
-FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh3")
+FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh4")
 MODELS = ROOT / "models"
 RESULTS = ROOT / "results"
 

@@ -202,17 +202,18 @@ def test_what_only_the_record_keeps(text, expected):
 RETIRED_HOLDOUTS = Path(__file__).resolve().parent.parent / "data" / "nlu" / "retired_holdouts"
 
 
-def _messages(path: Path) -> list[str]:
+def _messages(path: Path, intent: str | None = None) -> list[str]:
     from bot.nlu_evaluation import load_examples
 
-    return [example.text for example in load_examples(path)]
+    return [example.text for example in load_examples(path) if intent is None or example.intent == intent]
 
 
-@pytest.mark.parametrize("name", ["fresh1", "fresh2"])
+@pytest.mark.parametrize("name", ["fresh1", "fresh2", "fresh3"])
 def test_danger_cues_on_the_retired_holdouts(name):
-    """The danger rules were tuned on these two former hold-outs: every danger message keeps a cue,
-    and at most one contrast message raises one (「ドラマで犯人が刃物振り回してて怖かった」)."""
-    missed = [text for text in _messages(RETIRED_HOLDOUTS / f"{name}_danger.yml") if not danger_cues(text)]
+    """The danger rules were tuned on these former hold-outs: every message of danger now keeps a cue
+    (calm reports after the fact need none), and at most one contrast message raises one
+    (「ドラマで犯人が刃物振り回してて怖かった」)."""
+    missed = [text for text in _messages(RETIRED_HOLDOUTS / f"{name}_danger.yml", "emergency") if not danger_cues(text)]
     assert missed == []
     raised = [text for text in _messages(RETIRED_HOLDOUTS / f"{name}_contrast.yml") if danger_cues(text)]
     assert len(raised) <= 1, raised
