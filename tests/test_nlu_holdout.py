@@ -119,9 +119,11 @@ def _set(results: dict, name: str) -> dict:
     return results[name]
 
 
-# Measured once at the end of the change (2026-12-01, the model of that commit): intent 0.729, behaviour
-# micro-F1 0.845, contrast false alarms 0.122, danger cues on 32 of 41 danger cases. The bars are not
-# met; the marks keep them in the suite and turn into failures once a model meets them.
+# Measured once, with the model of the commit that added these lines (2026-12-01 18:23 UTC): intent 0.898
+# (0.936 counting inform and report_incident as one), behaviour micro-F1 0.787 (P 0.822, R 0.754), contrast false
+# alarms 13/131 = 0.099, danger cues on 34 of 43 danger messages, the safety message first on 35 of the 36
+# messages of danger now and on 4 of 131 contrast messages. The bars are not met; the marks keep them in the
+# suite and turn into failures once a model meets them.
 FRESH_BARS_NOT_MET = pytest.mark.xfail(strict=True, reason="fresh hold-out bars not met (README, NLU)")
 
 
