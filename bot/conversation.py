@@ -164,6 +164,8 @@ ANSWERED_AT_ONCE = frozenset(
 )
 # Not answers either, so never a miss.
 INTERJECTION_INTENTS = ANSWERED_AT_ONCE | {"restart", "thank", "greet"}
+# the name of a unit: 「税務課です」「地域福祉係」「市民相談室」
+_DEPARTMENT_WORD = re.compile(r"(?:課|係|室|部|局|所|センター|チーム|班|グループ|支所|出張所|窓口)(?:の者|です|でした|所属|$|[。.!！\s])")
 FACT_SLOTS = (
     "ongoing", "behaviors", "departure_step", "warnings_given", "conduct_continued", "public", "demand_basis",
     "our_fault", "demand_related", "situation_channel", "elapsed_minutes", "deadlock", "injured", "money_demanded",
@@ -259,7 +261,8 @@ def _answer(slots: Mapping[str, Any], text: str, intent: str | None, entities: l
     """The value the message gives to the question being asked (behaviours apart), if any."""
     requested = slots.get("requested_slot")
     typed = payload_intent(text) is None
-    if requested is None or intent in INTERJECTION_INTENTS:
+    department_given = requested == "employee_department" and typed and _DEPARTMENT_WORD.search(text)
+    if requested is None or (intent in INTERJECTION_INTENTS and not department_given):  # 「税務課です」 can read as a greeting
         return {}
     if intent == "dont_know" and requested != "behaviors":
         return {requested: UNKNOWN}
@@ -508,9 +511,11 @@ def _needed(slots: Mapping[str, Any], now: float, limit_minutes: int | None) -> 
 
 
 def _misses(slots: Mapping[str, Any], intent: str | None, changes: Mapping[str, Any], new_message: bool) -> dict:
-    """Count a message that leaves the question being asked unanswered; give up after the second."""
+    """Count a message that leaves the question being asked unanswered; give up after the second.
+    A question answered at once or a restart is no miss; a greeting or thanks is (typed answers the
+    model takes for one must not bring the same question back without end)."""
     requested = slots.get("requested_slot")
-    if not new_message or requested is None or intent in INTERJECTION_INTENTS:
+    if not new_message or requested is None or intent in ANSWERED_AT_ONCE or intent == "restart":
         return {}
     if requested in changes or "behavior_group" in changes or "suggested_behaviors" in changes:
         return {}

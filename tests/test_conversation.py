@@ -343,3 +343,17 @@ def test_public_is_asked_for_abuse_only_once_it_counts():
     online = slot_changes_from_message({"behaviors": ["sns_exposure"], "situation_channel": "sns"}, "はい", "affirm",
                                        [], NOW, limit_minutes=30)
     assert online["public"] == "not_needed"  # posted on SNS: public already
+
+
+def test_a_department_the_model_takes_for_a_greeting_is_still_the_answer():
+    changes = changed(asked("employee_department"), "税務課です", "greet", [], NOW)
+    assert changes["employee_department"] == "税務課"
+
+
+def test_greetings_and_thanks_count_as_misses_so_a_question_is_not_asked_without_end():
+    first = changed(asked("recorded"), "どうもです", "thank", [], NOW)
+    assert first == {"question_misses": {"recorded": 1}}
+    second = changed(asked("recorded", question_misses={"recorded": 1}), "こんにちは", "greet", [], NOW)
+    assert second["recorded"] == "unknown"
+    help_asked = changed(asked("recorded"), "使い方を教えて", "ask_help", [], NOW)
+    assert "question_misses" not in help_asked
