@@ -315,7 +315,10 @@ def evaluate_sets(
             texts = [e.text for e in examples]
             entry["danger_cues"] = danger_scores(texts, cues).to_dict()
             emergency = set(scores.read_as_emergency)
-            safety_first = lambda text: bool(cues(text)) or text in emergency  # noqa: E731
+
+            def safety_first(text: str) -> bool:
+                return bool(cues(text)) or text in emergency
+
             entry["safety_first"] = danger_scores(texts, safety_first).to_dict()
             if name in danger_sets:  # danger now (gold `emergency`), apart from calm reports after the fact
                 now = [e.text for e in examples if e.intent == EMERGENCY_INTENT]
