@@ -162,7 +162,8 @@ ANSWERED_AT_ONCE = frozenset(
         HANDOVER_INTENT,
     }
 )
-# Not answers either, so never a miss.
+# Not answers (a department the model takes for a greeting excepted); greetings and thanks still
+# count as misses (see _misses).
 INTERJECTION_INTENTS = ANSWERED_AT_ONCE | {"restart", "thank", "greet"}
 # the name of a unit: 「税務課です」「地域福祉係」「市民相談室」
 _DEPARTMENT_WORD = re.compile(r"(?:課|係|室|部|局|所|センター|チーム|班|グループ|支所|出張所|窓口)(?:の者|です|でした|所属|$|[。.!！\s])")
