@@ -33,7 +33,7 @@ class Servers:
 def write_endpoints(variant: Variant, actions_port: int) -> Path:
     """The project's endpoints.yml with the bench's action server and a fresh SQLite tracker store."""
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {}
-    endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{actions_port}/webhook"}
+    endpoints["action_endpoint"] = {**(endpoints.get("action_endpoint") or {}), "url": f"http://127.0.0.1:{actions_port}/webhook"}
     tracker_db = variant.dir / "tracker.db"
     endpoints["tracker_store"] = {"type": variant.tracker_store, "dialect": "sqlite", "db": str(tracker_db)}
     for key in ("event_broker", "lock_store"):  # nothing external in the bench

@@ -66,7 +66,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     }
     env.pop("REST_CHANNEL_TOKEN", None)
     (work / "endpoints.yml").write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n  enable_selective_domain: true\n'
         # the store endpoints.yml names, folding after 2 turns and keeping 3 (8 and 8 shipped), so
         # that these conversations run on compact trackers
         "tracker_store:\n  type: bot.rasa.compact_store.CompactingSQLTrackerStore\n"
