@@ -265,7 +265,7 @@ def main(argv=None) -> int:
         except Exception as exc:  # noqa: BLE001
             log(f"report/plot failed: {type(exc).__name__}: {exc}")
             exit_code = 1
-        log(f"wrote {out.relative_to(ROOT)}/results.md, results.json, latency.png, turn_latency.png in {report['wall_s']:.0f} s")
+        log(f"wrote {out}/results.md, results.json, latency.png, turn_latency.png in {report['wall_s']:.0f} s")
     return exit_code
 
 
