@@ -319,6 +319,7 @@ class ReadinessCheck(Coded):
 
     ACTION_SERVER = ("action_server", "アクションサーバー")
     TRACKER_STORE = ("tracker_store", "会話履歴のデータベース（tracker store）")
+    LOCK_STORE = ("lock_store", "会話のロック（lock store の Redis）")
     MODEL = ("model", "学習済みモデル")
 
 

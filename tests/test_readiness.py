@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 from aiohttp import web
+from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
 from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, InMemoryTrackerStore
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import create_engine, text
@@ -72,9 +73,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def agent(tracker_store, action_url: str | None):
-    """What the channel reads of Rasa's Agent: its action endpoint and its (wrapped) tracker store."""
+def agent(tracker_store, action_url: str | None, lock_store=None):
+    """What the channel reads of Rasa's Agent: its action endpoint, its (wrapped) tracker store and
+    its lock store (Rasa's default is the in-memory one)."""
     return SimpleNamespace(tracker_store=tracker_store, is_ready=lambda: True,
+                           lock_store=lock_store or InMemoryLockStore(),
                            action_endpoint=EndpointConfig(action_url) if action_url else None)
 
 
@@ -117,7 +120,7 @@ def test_ready_when_the_action_server_and_the_tracker_store_answer(sqlite_store)
 
     (status, body, _), calls = run(scenario())
     assert status == 200 and calls == 1  # no token needed
-    assert body == {"status": "ready", "checks": {"action_server": "ok", "tracker_store": "ok", "model": "ok"}}
+    assert body == {"status": "ready", "checks": {"action_server": "ok", "tracker_store": "ok", "lock_store": "ok", "model": "ok"}}
 
 
 def test_not_ready_when_the_action_server_is_down_and_the_liveness_route_stays_ok(sqlite_store):
@@ -131,7 +134,7 @@ def test_not_ready_when_the_action_server_is_down_and_the_liveness_route_stays_o
     (status, body, raw), alive = run(scenario())
     assert status == 503
     assert body["error"] == "not_ready" and body["failing"] == [ReadinessCheck.ACTION_SERVER.value]
-    assert body["checks"] == {"action_server": "unavailable", "tracker_store": "ok", "model": "ok"}
+    assert body["checks"] == {"action_server": "unavailable", "tracker_store": "ok", "lock_store": "ok", "model": "ok"}
     assert "アクションサーバー" in body["message"]
     assert LOOPBACK not in raw and "webhook" not in raw  # codes only: no address, no error text
     assert alive == (200, {"status": "ok"})  # liveness as before
@@ -205,9 +208,9 @@ def test_a_database_that_does_not_answer_gives_503_in_time_with_one_check_at_a_t
         try:
             async with serve(agent(FailSafeTrackerStore(store), actions.webhook), readiness) as server:
                 first = await probe(server)
-                check = readiness._tracker_check
+                check = readiness._running[ReadinessCheck.TRACKER_STORE]
                 second = await probe(server)
-                same = check is readiness._tracker_check and not check.done()
+                same = check is readiness._running[ReadinessCheck.TRACKER_STORE] and not check.done()
                 count = len(accepted)
                 for connection in accepted:  # the hung server goes away: the check's thread ends
                     connection.close()
@@ -256,6 +259,26 @@ def test_a_model_not_loaded_yet_is_not_ready(sqlite_store):
 
     status, body, _ = run(scenario())
     assert (status, body["failing"]) == (503, ["model"])
+
+
+@pytest.mark.parametrize("redis_port, ready", [(6379, True), (None, False)], ids=["redis-up", "redis-down"])
+def test_the_lock_store_redis_must_answer(sqlite_store, redis_port, ready):
+    lock_store = RedisLockStore(host=LOOPBACK, port=redis_port or free_port(), socket_timeout=1)
+
+    async def scenario():
+        actions = await ActionServerStandIn().start()
+        try:
+            async with serve(agent(sqlite_store, actions.webhook, lock_store)) as server:
+                return await probe(server)
+        finally:
+            await actions.stop()
+
+    status, body, raw = run(scenario())
+    if ready:
+        assert (status, body["checks"]["lock_store"]) == (200, "ok")
+    else:
+        assert (status, body["failing"], body["checks"]["tracker_store"]) == (503, ["lock_store"], "ok")
+        assert str(LOOPBACK) not in raw and "Connection" not in raw  # codes only, no address or error text
 
 
 def test_the_health_url_is_beside_the_webhook():

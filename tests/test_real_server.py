@@ -134,7 +134,7 @@ def test_readiness_follows_the_action_server(rasa_server):
     down = requests.get(f"{base}/webhooks/rest/ready", timeout=30)
     assert down.status_code == 503, down.text
     assert down.json()["failing"] == ["action_server"]
-    assert down.json()["checks"] == {"action_server": "unavailable", "tracker_store": "ok", "model": "ok"}
+    assert down.json()["checks"] == {"action_server": "unavailable", "tracker_store": "ok", "lock_store": "ok", "model": "ok"}
     assert requests.get(f"{base}/webhooks/rest/", timeout=30).json() == {"status": "ok"}  # liveness unchanged
 
     class Health(BaseHTTPRequestHandler):
@@ -155,5 +155,5 @@ def test_readiness_follows_the_action_server(rasa_server):
         stand_in.shutdown()
         stand_in.server_close()
     assert up.status_code == 200, up.text
-    assert up.json() == {"status": "ready", "checks": {"action_server": "ok", "tracker_store": "ok", "model": "ok"}}
+    assert up.json() == {"status": "ready", "checks": {"action_server": "ok", "tracker_store": "ok", "lock_store": "ok", "model": "ok"}}
     assert process.poll() is None

@@ -8,21 +8,23 @@ cannot:
   the endpoints file, with its `/webhook` replaced by `/health`: rasa_sdk's route, no secret);
 - `tracker_store`: the tracker store's database answers `SELECT 1` (the SQL store the agent uses,
   found through the wrappers Rasa puts around it; an in-memory store needs nothing);
+- `lock_store`: the Redis of the lock store answers PING (several servers lock each conversation
+  there; Rasa's in-memory lock store needs nothing);
 - `model`: the agent has loaded its model (Rasa's `Agent.is_ready`).
 
 Each check has READY_TIMEOUT_SECONDS, and they run together. 200 when all pass, else 503 naming the
 failing parts by their codes (bot/codes.py `ReadinessCheck`). The body holds codes only — no URL,
 host name, error text or anything of a conversation; the details go to the log.
 
-A database that hangs (no answer, rather than a refusal) keeps its check's thread waiting: at most
-one tracker check runs at a time per server, and a probe that comes meanwhile waits on that one
-(up to its own timeout) instead of starting another.
+A database or Redis that hangs (no answer, rather than a refusal) keeps its check's thread waiting:
+at most one such check of each runs at a time per server, and a probe that comes meanwhile waits on
+that one (up to its own timeout) instead of starting another.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -57,6 +59,11 @@ def sql_engine(tracker_store: Any) -> Optional[sa.engine.Engine]:
     return None
 
 
+def redis_client(lock_store: Any) -> Any:
+    """The Redis client of Rasa's RedisLockStore (`red`); None for the in-memory lock store."""
+    return getattr(lock_store, "red", None)
+
+
 def _select_one(engine: sa.engine.Engine) -> None:
     with engine.connect() as connection:
         connection.execute(sa.text("SELECT 1"))
@@ -72,7 +79,16 @@ class Readiness:
 
     def __init__(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         self.timeout = timeout
-        self._tracker_check: Optional["asyncio.Future[None]"] = None
+        self._running: Dict[ReadinessCheck, "asyncio.Future[Any]"] = {}
+
+    async def _in_thread_once(self, code: ReadinessCheck, blocking: Callable[[], Any]) -> None:
+        """Run `blocking` in a thread within the timeout, joining the one of `code` still running."""
+        loop = asyncio.get_running_loop()
+        check = self._running.get(code)
+        if check is None or check.done() or check.get_loop() is not loop:
+            check = self._running[code] = asyncio.ensure_future(asyncio.to_thread(blocking))
+            check.add_done_callback(_retrieve_exception)
+        await asyncio.wait_for(asyncio.shield(check), self.timeout)
 
     async def action_server(self, agent: Any) -> bool:
         url = getattr(getattr(agent, "action_endpoint", None), "url", None)
@@ -99,19 +115,28 @@ class Readiness:
         engine = sql_engine(tracker_store)
         if engine is None:
             return True  # kept in memory: nothing to reach
-        loop = asyncio.get_running_loop()
-        check = self._tracker_check
-        if check is None or check.done() or check.get_loop() is not loop:
-            check = self._tracker_check = asyncio.ensure_future(asyncio.to_thread(_select_one, engine))
-            check.add_done_callback(_retrieve_exception)
         try:
-            await asyncio.wait_for(asyncio.shield(check), self.timeout)
+            await self._in_thread_once(ReadinessCheck.TRACKER_STORE, lambda: _select_one(engine))
             return True
         except asyncio.TimeoutError:
             logger.warning("Readiness: the tracker store's database did not answer within %s s.", self.timeout)
             return False
         except Exception as error:  # noqa: BLE001 - any failure of the query means not ready
             logger.warning("Readiness: the tracker store's database failed: %r", error)
+            return False
+
+    async def lock_store(self, agent: Any) -> bool:
+        client = redis_client(getattr(agent, "lock_store", None))
+        if client is None:
+            return True  # in memory (one server): nothing to reach
+        try:
+            await self._in_thread_once(ReadinessCheck.LOCK_STORE, client.ping)
+            return True
+        except asyncio.TimeoutError:
+            logger.warning("Readiness: the lock store's Redis did not answer within %s s.", self.timeout)
+            return False
+        except Exception as error:  # noqa: BLE001 - any failure of PING means not ready
+            logger.warning("Readiness: the lock store's Redis failed: %r", error)
             return False
 
     @staticmethod
@@ -121,10 +146,13 @@ class Readiness:
 
     async def check(self, agent: Any) -> Tuple[int, Dict[str, Any]]:
         """(HTTP status, JSON body)."""
-        action_ok, tracker_ok = await asyncio.gather(self.action_server(agent), self.tracker_store(agent))
+        action_ok, tracker_ok, lock_ok = await asyncio.gather(
+            self.action_server(agent), self.tracker_store(agent), self.lock_store(agent)
+        )
         results = {
             ReadinessCheck.ACTION_SERVER: action_ok,
             ReadinessCheck.TRACKER_STORE: tracker_ok,
+            ReadinessCheck.LOCK_STORE: lock_ok,
             ReadinessCheck.MODEL: self.model(agent),
         }
         checks = {code.value: OK if passed else UNAVAILABLE for code, passed in results.items()}
