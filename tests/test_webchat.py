@@ -26,6 +26,7 @@ import socketio
 from aiohttp import web
 
 from bot.session_tokens import session_of
+from bot.settings import DEFAULT_WEBCHAT_SESSION_HOURS
 from bot.web.server import SOCKET_IO_CLIENT, create_app
 
 CHROMIUM_FLAGS = [
@@ -37,6 +38,7 @@ REPLY = "状況を教えてください。いま対応中ですか？"
 BUTTON = {"title": "いつまで対応する？", "payload": "/ask_time_limit"}
 PUSH = "⏱ 対応開始から約25分です（目安30分まであと約5分）。"
 SECRET = "webchat-test-secret"
+LIFETIME = DEFAULT_WEBCHAT_SESSION_HOURS * 3600  # what the channel accepts when WEBCHAT_SESSION_HOURS is unset
 
 
 def chromium_path() -> str:
@@ -315,8 +317,8 @@ async def conversation(browser: Browser, stand_in: StandInRasa) -> None:
         await page.send("Page.reload")
         await page.wait_js(CONNECTED, "the session after a reload")
         stored = await page.js("localStorage.getItem('kasuhara-webchat-session')")
-        assert session_of(stored, SECRET) is not None  # a token the page server signed
-        assert (session_of(stored, SECRET) if stand_in.backend == "rasa-channel" else stored) == session_id
+        assert session_of(stored, SECRET, LIFETIME) is not None  # a token the page server signed
+        assert (session_of(stored, SECRET, LIFETIME) if stand_in.backend == "rasa-channel" else stored) == session_id
         if stand_in.backend == "stand-in":
             assert stand_in.sessions[-1] == session_id  # asked to rejoin the same session
         stand_in.push(session_id, "⏱ 目安の時間を過ぎています。")
