@@ -9,14 +9,10 @@ import time
 import aiohttp
 import pytest
 
-from sanic import Sanic
-
 from bot.session_tokens import issue, session_of
 from bot.text_input import SAFETY_HINT
-from tests.test_webchat import LIFETIME, SECRET, StandInRasa
-
-
-Sanic.test_mode = True  # this module's server runs beside test_webchat.py's (what sanic-testing sets)
+from tests.test_webchat import StandInRasa
+from tests.webchat_stand_ins import LIFETIME, SECRET
 
 
 @pytest.fixture(scope="module")
