@@ -16,6 +16,8 @@ import uuid
 from typing import Any, Optional
 
 _TOKEN = re.compile(r"([0-9a-f]{32})\.([0-9]{1,12})\.([0-9a-f]{64})")
+# The page server and the Rasa server may run on hosts whose clocks differ a little.
+CLOCK_SKEW_SECONDS = 300
 
 
 def _signature(secret: str, signed: str) -> str:
@@ -38,4 +40,4 @@ def session_of(token: Any, secret: str, lifetime_seconds: int, now: Optional[flo
     if not hmac.compare_digest(signature, _signature(secret, f"{session_id}.{issued_at}")):
         return None
     age = (time.time() if now is None else now) - int(issued_at)
-    return session_id if 0 <= age <= lifetime_seconds else None
+    return session_id if -CLOCK_SKEW_SECONDS <= age <= lifetime_seconds else None
