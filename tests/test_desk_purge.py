@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
-from bot.desk.app import create_app
 from bot.database import engine_for
+from bot.desk.app import create_app
 from bot.desk.store import DeskStore
 from bot.rasa.transcripts import TrackerTranscripts, TranscriptStoreUnavailable
 from bot.schema import conversation_references
