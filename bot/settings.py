@@ -42,6 +42,7 @@ DEFAULT_ENDPOINTS_FILE = PROJECT_ROOT / "endpoints.yml"
 DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "desk-secret"
 DEFAULT_DESK_PORT = 5007
 DEFAULT_RETENTION_DAYS = 1095
+DEFAULT_WEBCHAT_SESSION_HOURS = 12
 
 
 # Public emergency numbers: the same everywhere, so never an organisation's contact.
@@ -334,11 +335,13 @@ def rasa_api_token() -> str:
 @dataclass(frozen=True)
 class WebchatSettings:
     """The web chat: the key that signs session tokens (WEBCHAT_SESSION_SECRET, else generated under
-    var/) and the page origins socket.io accepts (WEBCHAT_ALLOWED_ORIGINS, comma-separated; default
-    the page server on loopback, WEBCHAT_PORT)."""
+    var/), the page origins socket.io accepts (WEBCHAT_ALLOWED_ORIGINS, comma-separated; default
+    the page server on loopback, WEBCHAT_PORT) and how long a session token is accepted after it
+    was issued (WEBCHAT_SESSION_HOURS, default 12)."""
 
     session_secret: str
     allowed_origins: tuple[str, ...]
+    session_lifetime_seconds: int = DEFAULT_WEBCHAT_SESSION_HOURS * 3600
 
 
 def webchat_settings() -> WebchatSettings:
@@ -347,4 +350,5 @@ def webchat_settings() -> WebchatSettings:
         f"http://127.0.0.1:{port}",
         f"http://localhost:{port}",
     )
-    return WebchatSettings(secret("WEBCHAT_SESSION_SECRET", WEBCHAT_SECRET_FILE), origins)
+    hours = _int(os.environ, "WEBCHAT_SESSION_HOURS", DEFAULT_WEBCHAT_SESSION_HOURS, minimum=1)
+    return WebchatSettings(secret("WEBCHAT_SESSION_SECRET", WEBCHAT_SECRET_FILE), origins, hours * 3600)

@@ -521,7 +521,7 @@ def test_retention_and_purge_are_audited(app, store, clock):
     assert "1 件の記録と、その会話履歴 0 件を削除しました" in client.get(response.headers["Location"]).text
     assert [r["id"] for r in store.records.list()] == [recent]
     entries = {e["action"]: e["detail"] for e in store.audit_entries()}
-    assert entries["records.purge"] == "days=365 deleted=1 conversations=0 events=0 snapshots=0"
+    assert entries["records.purge"] == "days=365 deleted=1 conversations=0 unrecorded=0 events=0 snapshots=0 references=0"
     assert entries["retention.set"] == "days=365"
     assert "records.purge" in client.get("/admin/audit").text
 

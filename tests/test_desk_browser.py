@@ -28,7 +28,7 @@ from bot.desk_rules import LOCAL_TIME
 from bot.records import ConsultationStore
 from bot.settings import PROJECT_ROOT
 from tests.test_desk import Inbox, free_port
-from tests.test_webchat import Browser, Page, open_page
+from tests.webchat_stand_ins import Browser, Page, open_page
 
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 PASSWORD = "correct-horse-battery"

@@ -1,7 +1,8 @@
-"""The retention purge deletes the purged consultations' conversations in the tracker store too
-(bot/desk/store.py `purge`, bot/rasa/transcripts.py), on SQLite and PostgreSQL, with the tracker
-store in the records' database or in another; and deletes nothing when the tracker store cannot
-be reached (the store, the admin page, the command line)."""
+"""The retention purge deletes the purged consultations' conversations in the tracker store too,
+the conversations without a record past the retention period, and the channels' conversation
+references of both or not refreshed within it (bot/desk/store.py `purge`, bot/rasa/transcripts.py),
+on SQLite and PostgreSQL, with the tracker store in the records' database or in another; and deletes
+nothing when the tracker store cannot be reached (the store, the admin page, the command line)."""
 from __future__ import annotations
 
 import re
@@ -12,11 +13,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
+from bot.database import engine_for
 from bot.desk.app import create_app
 from bot.desk.store import DeskStore
 from bot.rasa.transcripts import TrackerTranscripts, TranscriptStoreUnavailable
+from bot.schema import conversation_references
 from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import postgres_database
 from tests.test_desk import FAST_HASHER, PASSWORD, Clock, csrf, sign_in
@@ -76,6 +80,21 @@ class World:
                 self.records[name] = self.desk.records.start(sender, "botframework", started_at=at(when))
             self.desk.records.record_turn(self.records[name], text, sent_at=at(when))
 
+    def reference(self, sender: str, updated: float) -> None:
+        """A Teams conversation reference, as bot/channels/references.py stores it, last refreshed at `updated`."""
+        engine = engine_for(self.records_url)
+        with engine.begin() as connection:
+            connection.execute(insert(conversation_references).values(
+                channel="botframework", sender_id=sender, reference={"conversation": {"id": sender}}, updated_at=at(updated)))
+        engine.dispose()
+
+    def references(self) -> set[str]:
+        engine = engine_for(self.records_url)
+        with engine.connect() as connection:
+            senders = set(connection.execute(select(conversation_references.c.sender_id)).scalars())
+        engine.dispose()
+        return senders
+
     def transcripts(self) -> TrackerTranscripts:
         return TrackerTranscripts.from_endpoints(self.endpoints)
 
@@ -100,8 +119,16 @@ def world(databases, tmp_path):
     # "最初から" across the cut-off: a kept consultation in the same session as a purged one
     built.consultation("restart-old", "employee-restart", ago(DAYS * DAY + 1800), turns=2)
     built.consultation("restart-new", "employee-restart", ago(DAYS * DAY - 1800), turns=2, new_session=False)
-    # an old conversation without a record (not the purge's)
+    # conversations without a record (the rehearsal's): an old one and one used since the cut-off
     play_turn(built.tracker, "no-record", "記録のない会話", ago(500 * DAY))
+    play_turn(built.tracker, "no-record-recent", "記録のない古い会話", ago(400 * DAY))
+    play_turn(built.tracker, "no-record-recent", "記録のない最近の会話", ago(DAY))
+    # the channels' references: refreshed long ago, of a purged conversation, of kept ones
+    built.reference("employee-left", ago(400 * DAY))
+    built.reference("employee-tail", ago(DAYS * DAY - 600))
+    built.reference("no-record", ago(500 * DAY))
+    built.reference("employee-shared", ago(2 * DAY))
+    built.reference("employee-recent", ago(3600))
     yield built
     built.close()
 
@@ -127,7 +154,11 @@ def test_a_purge_deletes_the_old_consultations_conversations_and_nothing_else(wo
     # the recent one: untouched, snapshot included
     assert rows(world.tracker, "employee-recent") == before["employee-recent"]
     assert has_snapshot(world.tracker, "employee-recent")
-    assert rows(world.tracker, "no-record") == before["no-record"]
+    # the old conversation without a record goes whole; the one used since the cut-off stays whole
+    assert rows(world.tracker, "no-record") == [] and not has_snapshot(world.tracker, "no-record")
+    assert texts(world, "no-record-recent") == ["記録のない古い会話", "記録のない最近の会話"]
+    assert result.transcripts.unrecorded == ("no-record",)
+    assert world.references() == {"employee-shared", "employee-recent"} and result.references == 3
     # the shared conversation: the old session is gone, the recent one whole, from its session start
     shared = rows(world.tracker, "employee-shared")
     opening = next(i for i, row in enumerate(before["employee-shared"]) if row["text"] == "shared-newの発言0") - 3
@@ -157,11 +188,13 @@ def test_a_dry_run_counts_and_deletes_nothing(world):
     preview = world.desk.purge(DAYS, world.transcripts(), dry_run=True)
     assert preview.dry_run and preview.records == 4 and preview.transcripts.conversations == 4
     assert {sender: rows(world.tracker, sender) for sender in senders} == before
-    assert has_snapshot(world.tracker, "employee-old")
-    assert len(world.desk.records.list()) == 7
-    assert "会話履歴（Rasa の tracker store）は 4 件です（削除していません）" in preview.summary_ja()
+    assert has_snapshot(world.tracker, "employee-old") and rows(world.tracker, "no-record")
+    assert len(world.desk.records.list()) == 7 and len(world.references()) == 5
+    assert preview.transcripts.unrecorded == ("no-record",) and preview.references == 3
+    assert ("会話履歴（Rasa の tracker store）は 4 件、記録のない会話は 1 件、チャネルの通知先は 3 件です（削除していません）"
+            in preview.summary_ja())
     done = world.desk.purge(DAYS, world.transcripts())
-    assert (done.records, done.transcripts) == (preview.records, preview.transcripts)
+    assert (done.records, done.transcripts, done.references) == (preview.records, preview.transcripts, preview.references)
 
 
 def test_nothing_is_deleted_when_the_tracker_store_cannot_be_reached(world, tmp_path):
@@ -175,8 +208,9 @@ def test_nothing_is_deleted_when_the_tracker_store_cannot_be_reached(world, tmp_
     with pytest.raises(TranscriptStoreUnavailable, match="見つかりません"):
         world.desk.purge(DAYS, TrackerTranscripts.from_endpoints(missing))
     assert not (tmp_path / "nowhere").exists()  # not created empty
-    assert len(world.desk.records.list()) == 7
+    assert len(world.desk.records.list()) == 7 and len(world.references()) == 5
     assert rows(world.tracker, "employee-old") and has_snapshot(world.tracker, "employee-old")
+    assert rows(world.tracker, "no-record")
 
 
 # --- where the tracker store is: the endpoints file, read as the Rasa server reads it ------------
@@ -207,7 +241,7 @@ def test_the_tracker_store_is_read_from_the_endpoints_files(monkeypatch, tmp_pat
     none = tmp_path / "none.yml"
     none.write_text("action_endpoint:\n  url: http://127.0.0.1:5055/webhook\n", encoding="utf-8")
     in_memory = TrackerTranscripts.from_endpoints(none)
-    assert not in_memory.stored and in_memory.purge({}).conversations == 0
+    assert not in_memory.stored and in_memory.purge({}, NOW, set()).conversations == 0
     with pytest.raises(TranscriptStoreUnavailable, match="見つかりません"):
         TrackerTranscripts.from_endpoints(tmp_path / "absent.yml")
 
@@ -217,7 +251,7 @@ def test_a_tracker_database_without_the_events_table_is_refused(tmp_path):
     empty.write_bytes(b"")
     transcripts = TrackerTranscripts.from_endpoints(write_endpoints(tmp_path / "e.yml", f"sqlite:///{empty}"))
     with pytest.raises(TranscriptStoreUnavailable, match="events 表がありません"):
-        transcripts.purge({})
+        transcripts.purge({}, NOW, set())
 
 
 # --- the admin page and the command line ---------------------------------------------------------
@@ -231,8 +265,9 @@ def test_the_admin_page_purges_and_audits_the_counts(world, tmp_path):
     page = client.get(response.headers["Location"]).text
     assert "4 件の記録と、その会話履歴 4 件を削除しました" in page
     detail = next(e["detail"] for e in world.desk.audit_entries() if e["action"] == "records.purge")
-    assert re.fullmatch(r"days=365 deleted=4 conversations=4 events=\d+ snapshots=\d+", detail)
-    assert rows(world.tracker, "employee-old") == []
+    assert re.fullmatch(r"days=365 deleted=4 conversations=4 unrecorded=1 events=\d+ snapshots=\d+ references=3",
+                        detail)
+    assert rows(world.tracker, "employee-old") == [] and rows(world.tracker, "no-record") == []
 
 
 def test_the_admin_page_says_nothing_was_deleted_when_the_tracker_store_is_down(world, tmp_path):
@@ -249,6 +284,7 @@ def test_the_admin_page_says_nothing_was_deleted_when_the_tracker_store_is_down(
     assert "削除できませんでした。記録も会話履歴も削除していません。" in response.text
     assert "会話履歴のデータベース" in response.text and "postgresql://postgres@127.0.0.1" in response.text
     assert len(world.desk.records.list()) == 7 and rows(world.tracker, "employee-old")
+    assert rows(world.tracker, "no-record") and len(world.references()) == 5
     actions = [e["action"] for e in world.desk.audit_entries()]
     assert "records.purge_failed" in actions and "records.purge" not in actions
 
@@ -274,7 +310,7 @@ def test_the_command_line_purge(tmp_path):
 
         preview = run_purge(records_url, endpoints, tmp_path, "--dry-run")
         assert preview.returncode == 0, preview.stderr
-        assert "記録は 1 件、その会話履歴（Rasa の tracker store）は 1 件です（削除していません）" in preview.stdout
+        assert "記録は 1 件、その会話履歴（Rasa の tracker store）は 1 件、記録のない会話は 0 件" in preview.stdout
         assert rows(world.tracker, "employee-old")
 
         with socket.socket() as probe:

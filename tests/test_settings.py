@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.codes import Escalation
-from bot.settings import PROJECT_ROOT, SettingsError, load_organization, parse_organization
+from bot.settings import PROJECT_ROOT, SettingsError, load_organization, parse_organization, webchat_settings
 
 
 def test_the_shipped_organisation_file_is_valid():
@@ -87,3 +87,11 @@ def test_production_endpoints_share_conversations_and_locks_across_servers(monke
         with admin.connect() as connection:
             connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_web_chat_sessions_last_twelve_hours_unless_set(monkeypatch):
+    monkeypatch.setenv("WEBCHAT_SESSION_SECRET", "s")
+    monkeypatch.delenv("WEBCHAT_SESSION_HOURS", raising=False)
+    assert webchat_settings().session_lifetime_seconds == 12 * 3600
+    monkeypatch.setenv("WEBCHAT_SESSION_HOURS", "2")
+    assert webchat_settings().session_lifetime_seconds == 2 * 3600

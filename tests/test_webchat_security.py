@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import aiohttp
 import pytest
 
-from sanic import Sanic
-
 from bot.session_tokens import issue, session_of
 from bot.text_input import SAFETY_HINT
-from tests.test_webchat import SECRET, StandInRasa
-
-
-Sanic.test_mode = True  # this module's server runs beside test_webchat.py's (what sanic-testing sets)
+from tests.test_webchat import StandInRasa
+from tests.webchat_stand_ins import LIFETIME, SECRET
 
 
 @pytest.fixture(scope="module")
@@ -93,12 +90,14 @@ def test_another_origin_cannot_connect(servers):
 
 @pytest.mark.parametrize(
     "session_id",
-    [None, "", "employee-1", "0" * 32, issue("another-secret"), "TAMPERED", {"x": 1}],
+    [None, "", "employee-1", "0" * 32, issue("another-secret"), "TAMPERED", "EXPIRED", {"x": 1}],
 )
 def test_a_session_without_a_signed_token_is_refused(servers, session_id):
     if session_id == "TAMPERED":
         token = issue(SECRET)
         session_id = token[:-1] + ("1" if token.endswith("0") else "0")
+    if session_id == "EXPIRED":
+        session_id = issue(SECRET, now=time.time() - LIFETIME - 60)
 
     async def scenario():
         client = Client()
@@ -121,7 +120,7 @@ def test_a_message_into_another_session_never_reaches_the_bot(servers):
         mine = issue(SECRET)
         await client.emit("session_request", {"session_id": mine})
         assert await client.wait_for("session_confirm") == mine
-        await client.emit("user_uttered", {"message": "のっとり", "session_id": session_of(victim, SECRET)})
+        await client.emit("user_uttered", {"message": "のっとり", "session_id": session_of(victim, SECRET, LIFETIME)})
         await client.wait_for("session_refused")
         await client.emit("user_uttered", {"message": "本物です", "session_id": mine})
         await client.wait_for("bot_uttered")
@@ -129,7 +128,38 @@ def test_a_message_into_another_session_never_reaches_the_bot(servers):
         return mine
 
     mine = in_loop(servers, scenario())
-    assert servers.received[received_before:] == [{"message": "本物です", "session_id": session_of(mine, SECRET)}]
+    assert servers.received[received_before:] == [{"message": "本物です", "session_id": session_of(mine, SECRET, LIFETIME)}]
+
+
+def test_a_message_with_an_expired_token_never_reaches_the_bot(servers):
+    expired = issue(SECRET, now=time.time() - LIFETIME - 60)
+    received_before = len(servers.received)
+
+    async def scenario():
+        client = Client()
+        await client.connect(servers, servers.page_origin)
+        await client.emit("user_uttered", {"message": "期限切れです", "session_id": expired})
+        await client.wait_for("session_refused")
+        await client.close()
+
+    in_loop(servers, scenario())
+    assert len(servers.received) == received_before
+
+
+def test_a_token_is_accepted_within_its_lifetime_only():
+    token = issue(SECRET, now=1_000_000)
+    session_id = token.split(".")[0]
+    assert session_of(token, SECRET, 3600, now=1_000_000) == session_id
+    assert session_of(token, SECRET, 3600, now=1_003_600) == session_id
+    assert session_of(token, SECRET, 3600, now=1_003_601) is None
+    assert session_of(token, SECRET, 3600, now=1_000_000 - 300) == session_id  # the page server's clock ahead
+    assert session_of(token, SECRET, 3600, now=1_000_000 - 301) is None
+    assert session_of(token, "another-secret", 3600, now=1_000_000) is None
+
+
+def test_the_issue_time_cannot_be_moved_without_the_secret():
+    session_id, issued_at, signature = issue(SECRET, now=1_000_000).split(".")
+    assert session_of(f"{session_id}.{int(issued_at) + 7200}.{signature}", SECRET, 3600, now=1_005_000) is None
 
 
 @pytest.mark.parametrize(
@@ -185,4 +215,4 @@ def test_the_page_server_issues_tokens_the_channel_accepts(servers):
                 return (await response.json())["session_token"]
 
     first, second = asyncio.run(fetch()), asyncio.run(fetch())
-    assert session_of(first, SECRET) and session_of(second, SECRET) and first != second
+    assert session_of(first, SECRET, LIFETIME) and session_of(second, SECRET, LIFETIME) and first != second

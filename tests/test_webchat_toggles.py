@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.codes import Behavior
 from bot.prompts import confirm_behaviors
-from bot.web.server import create_app
-from tests.test_webchat import CONNECTED, Browser, open_page
+from tests.webchat_stand_ins import CONNECTED, Browser, LoopbackServers, open_page, page_socket
 
 PROMPT = confirm_behaviors([Behavior.VERBAL_ABUSE])
 TOGGLES = {
@@ -25,66 +21,25 @@ TOGGLES = {
 }
 
 
-SECRET = "toggle-test-session-secret"
-
-
-class ToggleBot:
+class ToggleBot(LoopbackServers):
     """Rasa's socketio channel on Sanic answering any message with the toggles, plus the page server."""
 
     def __init__(self) -> None:
         self.received: list[str] = []
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-        if not self.ready.wait(10):
-            raise RuntimeError("servers did not start")
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._start())
-        self.ready.set()
-        self.loop.run_forever()
+        super().__init__()
 
     async def _start(self) -> None:
-        from sanic import Sanic
-
-        from bot.channels.webchat import SocketIOInput
-
-        page_socket = socket.socket()
-        page_socket.bind(("127.0.0.1", 0))
-        page_origin = f"http://127.0.0.1:{page_socket.getsockname()[1]}"
-        self.channel = SocketIOInput.from_credentials(
-            {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True,
-             "session_secret": SECRET, "allowed_origins": [page_origin]}
-        )
+        page, page_origin = page_socket()
 
         async def on_new_message(message):
             self.received.append(message.text)
             if not message.text.startswith("/"):
                 await message.output_channel.send_response(message.sender_id, json.loads(json.dumps(TOGGLES)))
 
-        app = Sanic(f"webchat_toggles_{id(self)}")
-        app.blueprint(self.channel.blueprint(on_new_message))
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-        probe.close()
-        self.sanic = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
-        await self.sanic.startup()
-        self.page_runner = web.AppRunner(create_app(f"http://127.0.0.1:{port}", SECRET))
-        await self.page_runner.setup()
-        await web.SockSite(self.page_runner, page_socket).start()
-        self.page_url = f"{page_origin}/"
+        await self.start_page_server(page, await self.start_rasa_channel(page_origin, on_new_message))
 
-    def close(self) -> None:
-        async def stop():
-            await self.page_runner.cleanup()
-            await self.channel.sio.shutdown()
-            self.sanic.close()
-            await self.sanic.wait_closed()
-
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
+    async def _stop(self) -> None:
+        await self.stop_rasa_channel()
 
 
 @pytest.fixture

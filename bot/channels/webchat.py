@@ -2,8 +2,9 @@
 
 - Sessions: Rasa lets any client name any session id, so it could join another employee's
   conversation (and receive its reminders) or write into it. Here `session_request` and every
-  message must carry a token issued by the page server (bot/session_tokens.py); anything else is
-  refused (`session_refused`, and the message never reaches the bot).
+  message must carry a token issued by the page server (bot/session_tokens.py) within its lifetime
+  (WEBCHAT_SESSION_HOURS); anything else is refused (`session_refused`, and the message never
+  reaches the bot; the page then starts a new session).
 - Origin: Rasa accepts every Origin (cors_allowed_origins=[]); here engine.io refuses connections
   from pages other than `allowed_origins` (credentials, else WEBCHAT_ALLOWED_ORIGINS, else the
   page server on loopback).
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 class SocketIOInput(RasaSocketIOInput):
     session_secret: str = ""
     allowed_origins: tuple = ()
+    session_lifetime_seconds: int = 0
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
@@ -48,6 +50,7 @@ class SocketIOInput(RasaSocketIOInput):
         channel.session_secret = (credentials or {}).get("session_secret") or settings.session_secret
         origins = (credentials or {}).get("allowed_origins") or settings.allowed_origins
         channel.allowed_origins = tuple(origins.split(",") if isinstance(origins, str) else origins)
+        channel.session_lifetime_seconds = settings.session_lifetime_seconds
         return channel
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -65,9 +68,9 @@ class SocketIOInput(RasaSocketIOInput):
 
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
             token = data.get("session_id") if isinstance(data, dict) else None
-            session_id = session_of(token, self.session_secret)
+            session_id = session_of(token, self.session_secret, self.session_lifetime_seconds)
             if session_id is None:
-                await refuse(sid, "a session id without a valid token")
+                await refuse(sid, "a session id without a valid, unexpired token")
                 return
             if self.session_persistence:
                 entered = sio.enter_room(sid, session_id, namespace=self.namespace)
@@ -79,9 +82,9 @@ class SocketIOInput(RasaSocketIOInput):
         async def handle_message(sid: Text, data: Any) -> None:
             data = data if isinstance(data, dict) else {}
             if self.session_persistence:
-                sender_id = session_of(data.get("session_id"), self.session_secret)
+                sender_id = session_of(data.get("session_id"), self.session_secret, self.session_lifetime_seconds)
                 if sender_id is None:
-                    await refuse(sid, "a message without a valid session token")
+                    await refuse(sid, "a message without a valid, unexpired session token")
                     return
             else:
                 sender_id = sid

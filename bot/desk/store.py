@@ -27,6 +27,7 @@ from bot.schema import (
     AlertDelivery,
     CaseAssignment,
     Consultation,
+    ConversationReference,
     CustomerKey,
     CustomerLink,
     DeskOption,
@@ -104,21 +105,25 @@ class PurgeResult:
     days: int
     records: int
     transcripts: TranscriptCount
+    references: int = 0  # the channels' conversation references (Teams, Slack)
     dry_run: bool = False
 
     def audit_detail(self) -> str:
         """For the audit log (`records.purge`): counts only."""
         t = self.transcripts
         return (f"days={self.days} deleted={self.records} conversations={t.conversations} "
-                f"events={t.events} snapshots={t.snapshots}")
+                f"unrecorded={len(t.unrecorded)} events={t.events} snapshots={t.snapshots} "
+                f"references={self.references}")
 
     def summary_ja(self) -> str:
         t = self.transcripts
+        others = f"記録のない会話は {len(t.unrecorded)} 件、チャネルの通知先は {self.references} 件"
         if self.dry_run:
             return (f"{self.days}日より前の記録は {self.records} 件、その会話履歴（Rasa の tracker store）は "
-                    f"{t.conversations} 件です（削除していません）。")
+                    f"{t.conversations} 件、{others}です（削除していません）。")
         return (f"{self.days}日より前の記録を {self.records} 件、その会話履歴（Rasa の tracker store）を "
-                f"{t.conversations} 件（イベント {t.events} 行・控え {t.snapshots} 行）削除しました。")
+                f"{t.conversations} 件（イベント {t.events} 行・控え {t.snapshots} 行）削除しました。"
+                f"{others}削除しました。")
 
 
 def _local_start(day: date) -> datetime:
@@ -554,14 +559,16 @@ class DeskStore:
             s.add(row)
 
     def purge(self, days: int, transcripts: TrackerTranscripts, dry_run: bool = False) -> PurgeResult:
-        """Delete records started more than `days` ago, with everything attached, and their
-        conversations in the tracker store (`transcripts`, bot/rasa/transcripts.py); with dry_run,
+        """Delete records started more than `days` ago, with everything attached, their
+        conversations in the tracker store (`transcripts`, bot/rasa/transcripts.py), the tracker
+        store's conversations without any record and no event since the cut-off, and the channels'
+        conversation references of all of these or not refreshed since the cut-off; with dry_run,
         count what would go and delete nothing.
 
         The conversations go first, in one transaction of the tracker store's database: when it
         cannot be used, TranscriptStoreUnavailable is raised and nothing at all is deleted. The
-        records go next; if that fails (the records database went away in between), the records are
-        still there with their conversations gone, and the next purge deletes them."""
+        references and records go next; if that fails (the records database went away in between),
+        the records are still there with their conversations gone, and the next purge deletes them."""
         cutoff = self.clock() - timedelta(days=days)
         with self._session() as s:
             purged = s.execute(select(Consultation.id, Consultation.conversation_id, Consultation.started_at)
@@ -584,9 +591,20 @@ class DeskStore:
                     .group_by(Consultation.conversation_id)).all())
             else:
                 kept = {}
+            recorded = set(s.execute(select(Consultation.conversation_id).distinct()).scalars())
         spans = {conversation: ConversationSpan(max(last, cutoff), kept.get(conversation))
                  for conversation, last in until.items()}
-        result = PurgeResult(days, len(ids), transcripts.purge(spans, dry_run=dry_run), dry_run)
+        transcripts_gone = transcripts.purge(spans, cutoff, recorded, dry_run=dry_run)
+        # conversations none of whose records stay; a reference not refreshed since the cut-off has had
+        # no message within the retention period
+        gone = [*transcripts_gone.unrecorded, *(c for c in until if c not in kept)]
+        references = or_(ConversationReference.updated_at < cutoff, ConversationReference.sender_id.in_(gone))
+        with self._session() as s, s.begin():
+            reference_count = s.execute(select(func.count()).select_from(ConversationReference)
+                                        .where(references)).scalar_one()
+            if not dry_run:
+                s.execute(delete(ConversationReference).where(references).execution_options(synchronize_session=False))
+        result = PurgeResult(days, len(ids), transcripts_gone, reference_count, dry_run)
         if not ids or dry_run:
             return result
         with self._session() as s, s.begin():

@@ -18,13 +18,16 @@ consultation record:
 - its snapshot row whenever any of its events go (the snapshot holds their text; the store rebuilds
   it from the events left at a later turn).
 
+And every conversation that has no consultation record at all (the rehearsal's, or one whose
+records are gone) and no event since the cut-off goes whole, events and snapshot.
+
 The set of rows is fixed when the purge looks (`id` below a bound), so a turn being stored while the
 purge runs keeps its events. Everything is one transaction on the tracker store's database: when it
 cannot be reached, nothing there is deleted and `TranscriptStoreUnavailable` says why, in Japanese.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -70,9 +73,10 @@ class ConversationSpan:
 
 @dataclass(frozen=True)
 class TranscriptCount:
-    conversations: int = 0  # conversations that lost events
+    conversations: int = 0  # conversations of purged records that lost events
     events: int = 0
     snapshots: int = 0
+    unrecorded: tuple[str, ...] = ()  # conversations without a record, gone whole
 
 
 class TrackerTranscripts:
@@ -144,9 +148,12 @@ class TrackerTranscripts:
         return cls(url, create_engine_kwargs(url), source=str(path))
 
     # --- the purge -----------------------------------------------------------------------------
-    def purge(self, spans: Mapping[str, ConversationSpan], dry_run: bool = False) -> TranscriptCount:
-        """Delete (with dry_run: count) what goes of each conversation in `spans`, in one
-        transaction; TranscriptStoreUnavailable when the database cannot be used (nothing deleted)."""
+    def purge(self, spans: Mapping[str, ConversationSpan], cutoff: datetime, recorded: Set[str],
+              dry_run: bool = False) -> TranscriptCount:
+        """Delete (with dry_run: count) what goes of each conversation in `spans`, and every
+        conversation not in `recorded` (the senders that have records) without an event since
+        `cutoff`, in one transaction; TranscriptStoreUnavailable when the database cannot be used
+        (nothing deleted)."""
         if self.url is None:
             return TranscriptCount()
         engine = self._engine()
@@ -159,15 +166,19 @@ class TrackerTranscripts:
                         "まだ一度も起動していないか、別のデータベースです。会話履歴は削除していません。")
                 has_snapshots = "tracker_snapshots" in tables
                 conversations = events = snapshots = 0
-                for sender_id, span in spans.items():
-                    bound = _bound(connection, sender_id, span)
+                idle = connection.execute(
+                    sa.select(EVENTS.c.sender_id, sa.func.max(EVENTS.c.id)).group_by(EVENTS.c.sender_id)
+                    .having(sa.func.max(EVENTS.c.timestamp) < cutoff.timestamp())).all()
+                unrecorded = {sender: last + 1 for sender, last in idle if sender not in recorded}
+                for sender_id in [*spans, *sorted(unrecorded)]:
+                    bound = unrecorded.get(sender_id) or _bound(connection, sender_id, spans[sender_id])
                     if bound is None:
                         continue
                     going = sa.and_(EVENTS.c.sender_id == sender_id, EVENTS.c.id < bound)
                     count = connection.execute(sa.select(sa.func.count()).select_from(EVENTS).where(going)).scalar_one()
                     if not count:
                         continue
-                    conversations += 1
+                    conversations += sender_id in spans
                     events += count
                     snapshot = SNAPSHOTS.c.sender_id == sender_id
                     if has_snapshots:
@@ -177,7 +188,7 @@ class TrackerTranscripts:
                         connection.execute(sa.delete(EVENTS).where(going))
                         if has_snapshots:
                             connection.execute(sa.delete(SNAPSHOTS).where(snapshot))
-                return TranscriptCount(conversations, events, snapshots)
+                return TranscriptCount(conversations, events, snapshots, tuple(sorted(unrecorded)))
         except TranscriptStoreUnavailable:
             raise
         except (SQLAlchemyError, OSError) as error:

@@ -153,7 +153,7 @@
       requestSession();
     });
     socket.on("session_refused", function () {
-      // A token the server no longer accepts (its secret changed): start a new session, once.
+      // A token the server no longer accepts (expired, or its secret changed): start a new session, once.
       localStorage.removeItem(SESSION_KEY);
       sessionId = null;
       if (refusedOnce) {
@@ -161,7 +161,7 @@
         return;
       }
       refusedOnce = true;
-      setStatus("connecting", "セッションを確認できませんでした。新しいセッションを始めます…");
+      setStatus("connecting", "セッションの有効期限が切れたか、確認できませんでした。新しいセッションを始めます…");
       requestSession();
     });
     socket.on("session_confirm", function (confirmed) {
