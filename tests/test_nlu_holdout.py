@@ -2,7 +2,7 @@
 
 - tests/nlu_holdout.yml: the regression set (it was used while tuning, so it guards against
   regressions rather than measuring new text). Writes results/nlu_holdout.json.
-- tests/nlu_holdout_fresh4/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
+- tests/nlu_dev_fresh4/ (main.yml, contrast.yml, danger.yml): formerly the fresh hold-out (a dev set since its errors were looked at on 2026-12-01), written
   by someone who had not seen data/nlu/ or the lexicon, before the change, and measured once at
   the end; its tests are skipped while the directory is missing. ``FRESH_HOLDOUT=dir`` points
   elsewhere. Writes results/nlu_holdout_fresh.json.
@@ -28,7 +28,7 @@ from bot.text_facts import danger_cues
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
-FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh4")
+FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_dev_fresh4")
 MODELS = ROOT / "models"
 RESULTS = ROOT / "results"
 
