@@ -52,15 +52,30 @@ _VICTIM_BEFORE = re.compile(
     r"(?:男性|女性|お客さん|お客様|市民|住民|相手)(?:自身|本人))"
     r"(?:が|は|も)[^。！？!?\n]{0,14}$"
 )
-_OTHER_AGENT_BEFORE = re.compile(
-    r"(?:家族|夫|妻|旦那|ご主人|奥さん|親|父親?|母親?|お?兄さん|お?姉さん|兄|弟|姉|妹|息子|娘|同居[^。、]{0,4}|隣人|隣の人|近所の人|知らない人|別の人|他の客|ほかの客|同級生|先生|犯人|元夫|元妻|交際相手|彼氏|彼女|職員|係員|担当者?|窓口の人|押し売り|訪問販売|セールス|勧誘|業者|悪徳[^。、]{0,4}|不審者|ストーカー|誰か|だれか|何者か)"
-    r"(?:に|から)[^。！？!?\n、]{0,6}$|詐欺[^。、]{0,4}(?:に|から|で)[^。！？!?\n、]{0,6}$"
+_OTHER_AGENT = (
+    r"家族|夫|妻|旦那|ご主人|奥さん|親|父親?|母親?|お?兄さん|お?姉さん|兄|弟|姉|妹|息子|娘|同居[^。、]{0,4}|隣人|隣の人|近所の人|知らない人|別の人|他の客|ほかの客|"
+    r"(?:別|他|ほか)の(?:患者|利用者|お客|客|入居者|乗客|来庁者)|同級生|先生|犯人|元夫|元妻|交際相手|彼氏|彼女|職員|係員|担当者?|窓口の人|"
+    r"上司|課長|係長|部長|所長|店長|先輩|同僚|押し売り|訪問販売|セールス|勧誘|業者|悪徳[^。、]{0,4}|不審者|ストーカー|誰か|だれか|何者か"
 )
+_OTHER_AGENT_BEFORE = re.compile(
+    rf"(?:{_OTHER_AGENT})(?:さん|様|さま)?(?:に|から)[^。！？!?\n、]{{0,6}}$|詐欺[^。、]{{0,4}}(?:に|から|で)[^。！？!?\n、]{{0,6}}$"
+)
+# 「息子さんからの暴言」: a noun phrase naming who did it, no passive needed.
+_FROM_OTHER_AGENT_BEFORE = re.compile(rf"(?:{_OTHER_AGENT})(?:さん|様|さま)?からの$")
 _EMPLOYEE_SUBJECT_BEFORE = re.compile(
     r"(?:私|わたし|自分|僕|ぼく|こちら|当方)(?:が|も|は)?(?:つい|思わず|うっかり)?[^。！？!?\n、]{0,8}$"
 )
 
+# 「格ゲーで友達をボコボコにした」: a game or a sport, not an office.
+_GAME_BEFORE = re.compile(r"(?:ゲーム|格ゲー|ゲーセン|試合|スパーリング|プロレス|ボクシング|空手|柔道|剣道|サバゲー)(?:で|の|中に?)[^。]{0,16}$")
+
 # After the keyword.
+# 「殴りたいくらい腹が立つ」: a feeling, nobody was hit.
+_HYPERBOLE_AFTER = re.compile(r"^[^。、]{0,2}?(?:たい|たく)(?:くらい|ぐらい|ほど|気分|気持ち|衝動)")
+# 「殺すなんてひどい」「殺人と同じだ」: an opinion about a policy, with a violent word in it.
+_OPINION_AFTER = re.compile(r"^[^。、]{0,3}?(?:なんて|なんか|のは)[^。]{0,6}?(?:ひど|酷|かわいそう|可哀想|残酷|許せ|反対|おかし|信じられ|野蛮|ありえ)|^(?:と同じ|に等しい|も同然|政策)")
+# 「帰してもらえないとかはなくて」「居座ってるわけじゃなくて」
+_NEGATED_AFTER = re.compile(r"^[^。、]{0,6}?(?:とか|みたいな(?:こと|の)?|ような(?:こと|の)?|わけ|訳)(?:は|も|で|じゃ|では)?(?:なく|ない|ありません|なかった)")
 _PERMISSION_AFTER = re.compile(r"^(?!って)[^。、]{0,4}?(?:ても|でも|て|で)(?:いい|よい|良い|大丈夫|構わない|かまわない)(?:か|です|でしょう|の)")
 # 「」とは言っていません: a quotation the employee says was not said.
 _QUOTE_DENIED_AFTER = re.compile(
@@ -100,6 +115,7 @@ _QUESTION_AFTER = re.compile(
 _PROHIBITION_AFTER = re.compile(r"^(?:な(?:よ|ー|っ|[!！」』。、]|って|と|$)|ないで|ないでください|ないでほしい|ないでくれ)")
 _PASSIVE_NEAR = re.compile(r"^[^。、「」]{0,6}?(?:れ|られ)(?:た|て|る|ま)")
 _APOLOGY_AFTER = re.compile(r"^[^。]{0,10}?(?:すみません|すいません|申し訳|ごめんなさい)")
+_PASSIVE_SURFACE = re.compile(r"[かがさたなばまらわ]れ(?:た|て|ま|る)?$")  # 「押された」「殴られ」
 _PASSIVE_AFTER = re.compile(r"^[かがさたなばまらわいきしちにびみりっんえけせてねべめれ]{0,2}(?:れ|られ)")
 _EMPLOYEE_ACT_AFTER = re.compile(r"^[^。！？!?\n]{0,6}?(?:てしま|でしま|ちゃっ|ちゃい|じゃっ)")
 _COMPLAINT_AFTER = re.compile(
@@ -144,16 +160,15 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
 
     ``norm`` is the normalised message (see ``bot.lexicon.normalise``); ``code`` the behaviour
     code of the keyword, if known. Reasons: ``hypothetical``, ``question``, ``joke``,
-    ``prohibition``, ``animal``, ``victim_report``, ``accident``, ``benign_repeat``, ``third_party``, ``employee``.
+    ``negated``, ``opinion``, ``story``, ``prohibition``, ``animal``, ``victim_report``, ``accident``, ``benign_repeat``,
+    ``third_party``, ``employee``.
     """
     sentence_start, sentence_end = _sentence_bounds(norm, start, end)
     before = norm[sentence_start:start]
     after = norm[end:sentence_end]
     violent = code is None or code in VIOLENT_CODES
     surface = norm[start:end]
-    passive = bool(_PASSIVE_AFTER.match(after)) or after.startswith(("を受け", "をうけ", "に遭")) or surface.endswith(("られ", "され")) or (
-        surface.endswith("れ") and len(surface) > 1 and surface[-2] in "かがさたなばまらわ"
-    )
+    passive = bool(_PASSIVE_AFTER.match(after)) or after.startswith(("を受け", "をうけ", "に遭")) or bool(_PASSIVE_SURFACE.search(surface))
     conditional_demand = _CONDITIONAL_DEMAND_AFTER.match(after)
     if not conditional_demand and (_HYPOTHETICAL_BEFORE.search(before) or _HYPOTHETICAL_AFTER.match(after)):
         return "hypothetical"
@@ -161,8 +176,12 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         return "question"
     if code in TOPIC_CODES and _TOPIC_AFTER.match(after):
         return "question"
-    if _QUOTE_DENIED_AFTER.match(after):
+    if _QUOTE_DENIED_AFTER.match(after) or _NEGATED_AFTER.match(after):
         return "negated"
+    if violent and (_HYPERBOLE_AFTER.match(after) or _OPINION_AFTER.match(after)):
+        return "opinion"
+    if violent and _GAME_BEFORE.search(before):
+        return "story"
     if _JOKE_BEFORE.search(before) or _JOKE_AFTER.match(after):
         return "joke"
     if _STORY_BEFORE.search(before) and _STORY_AFTER.match(after):
@@ -199,6 +218,8 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
     if _CONSULTATION_AFTER.match(after) or ((passive or _INJURY.search(norm, start, end)) and _COMPLAINT_AFTER.match(after)):
         return "victim_report"
     if _AMONG_THEMSELVES_BEFORE.search(before) or _AMONG_THEMSELVES_AFTER.match(after):
+        return "third_party"
+    if _FROM_OTHER_AGENT_BEFORE.search(before):
         return "third_party"
     if passive and not said_to_staff and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
         return "third_party"

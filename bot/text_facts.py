@@ -457,7 +457,7 @@ _DANGER_PATTERNS: dict[DangerCue, re.Pattern] = {
     DangerCue.VIOLENCE: re.compile(
         # an attempt is danger too, so it is matched whole (「しめられ」 alone would read as not done)
         r"首を(?:絞め|しめ)られ(?:かけ|そうに)|"
-        r"(?:殴ら|なぐら|叩か|たたか|蹴ら|(?<=[をにでも、])けら|突き飛ばさ|押し倒さ|首を(?:絞め|しめ)ら|胸ぐらを(?:つかま|掴ま)|胸倉を(?:つかま|掴ま)|襲わ|噛ま|髪を(?:引っ張|つかま|掴ま)|殴りかから|つかみかから|掴みかから|羽交い締めにさ"
+        r"(?:殴ら|なぐら|(?<![机台板壁]を)叩か|(?<![机台板壁]を)たたか|蹴ら|(?<=[をにでも、])けら|突き飛ばさ|押し倒さ|首を(?:絞め|しめ)ら|胸ぐらを(?:つかま|掴ま)|胸倉を(?:つかま|掴ま)|襲わ|噛ま|髪を(?:引っ張|つかま|掴ま)|殴りかから|つかみかから|掴みかから|羽交い締めにさ"
         r"|(?:腕|手|肩|服|襟|手首)を(?:つかま|掴ま|引っ張ら)|(?:無理やり|むりやり)?抱き(?:つか|付か|着か|しめら)|押し(?:つけ|付け)ら)れ"
         r"|(?:殴り|なぐり|つかみ|掴み|襲い|飛び)かか(?:って|ろうと|られ)|(?:殴|蹴)って(?:き|くる)|暴れ(?:て|だ|出|始め|ている)|暴力を(?:振る|ふる)(?:われ|って|い)"
         r"|手を(?:出して|上げて|あげて)(?:き|くる)|(?:物|もの|椅子|いす|灰皿|コップ)を(?:投げ|ぶつけ)(?:て|つけ|られ)|投げつけ(?:て|られ)"
@@ -469,7 +469,7 @@ _DANGER_PATTERNS: dict[DangerCue, re.Pattern] = {
         rf"|{_STAFF_VICTIM}(?:を|に)(?:思い切り|いきなり|急に)?(?:殴|なぐ|蹴|け|叩|たた|突き飛ば|押し倒|つかみかか|掴みかか|殴りかか|切りつけ|刺)"
     ),
     DangerCue.FIRE: re.compile(
-        r"火を?(?:つけ|付け|放)|放火|燃やす|燃やして|燃やしてや|ガソリン|火炎瓶|灯油を?(?:まく|撒|かぶ|かけ|持)|爆破|爆弾|爆発させ|ライターを?(?:出|つけ|持|取り出)"
+        r"火を?(?:つけ|付け|放)|放火|燃やす|燃やして|燃やしてや|ガソリン|火炎瓶|灯油を?(?:まく|撒|かぶ|かけ|持)|爆破|爆弾(?!おにぎり|低気圧|発言|セール|ハンバーグ|処理)|爆発させ|ライターを?(?:出|つけ|持|取り出)"
     ),
     DangerCue.THREAT_TO_HARM: re.compile(
         r"(?:ぶっ)?(?:殺|ころ)(?:す(?!気)|してやる|したる|したろ|すぞ|すからな)|ぶっ殺|ぶっころ|皆殺し|みなごろし"
@@ -492,10 +492,11 @@ _PRESENT_ONLY = frozenset({DangerCue.WEAPON, DangerCue.VIOLENCE, DangerCue.LOCKE
 _CODE_OF_CUE = {DangerCue.THREAT_TO_HARM: "threat", DangerCue.FIRE: "threat", DangerCue.WEAPON: "threat"}
 
 
-def danger_cues(text: str) -> frozenset[DangerCue]:
-    """Explicit danger to staff the message states (empty when there is none)."""
+def danger_cues(text: str, *, also_over: bool = False) -> frozenset[DangerCue]:
+    """Explicit danger to staff the message states (empty when there is none); with ``also_over``
+    also violence, a weapon or being locked in that is over."""
     norm = normalise(text or "")
-    over = _READERS["ongoing"](norm) is False
+    over = not also_over and _READERS["ongoing"](norm) is False
     cues: set[DangerCue] = set()
     for cue, pattern in _DANGER_PATTERNS.items():
         if over and cue in _PRESENT_ONLY:

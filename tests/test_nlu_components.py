@@ -200,3 +200,75 @@ def test_lexicon_hits_respect_who_did_what():
     added = _run("窓口で殴られました", [])
     assert _pairs([e for e in added if e["entity"] == "behavior"]) == [("behavior", "physical_attack")]
     assert added[-1]["extractor"] == "BehaviorCodeNormalizer"
+
+
+# --- BehaviorSpanCoder: a code for spans DIET found but could not name ---------------------------
+
+def _coder_training_data() -> "TrainingData":
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    examples = {
+        "discrimination": ["女のくせに", "女なんかに分かるか", "女の担当じゃ話にならない", "外国人は帰れ"],
+        "excessive_demand": ["慰謝料を払え", "全額返金しろ", "商品券をよこせ", "三倍にして返せ"],
+        "sexual": ["デートしよう", "彼氏いるの", "体を触ってきた", "胸をじろじろ見る"],
+    }
+    messages = []
+    for code, spans in examples.items():
+        for span in spans:
+            text = f"「{span}」と言われた"
+            messages.append(Message(data={"text": text, "intent": "report_incident", "entities": [
+                {"entity": "behavior", "start": 1, "end": 1 + len(span), "value": code}]}))
+    return TrainingData(training_examples=messages)
+
+
+@pytest.fixture
+def trained_coder(tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from bot.rasa.nlu_components import BehaviorSpanCoder
+
+    storage, resource = LocalModelStorage(tmp_path), Resource("behavior_span_coder")
+    coder = BehaviorSpanCoder(BehaviorSpanCoder.get_default_config(), storage, resource)
+    coder.train(_coder_training_data())
+    return coder, storage, resource
+
+
+def _coded(coder, text: str, surface: str) -> list[dict]:
+    [message] = coder.process([_message(text, [_diet("behavior", text, surface)])])
+    return message.get("entities")
+
+
+def test_span_coder_names_a_new_wording(trained_coder):
+    coder, _, _ = trained_coder
+    [entity] = _coded(coder, "「女の人に話しても無駄」と言われた", "女の人に話しても無駄")
+    assert entity["value"] == "discrimination"
+    assert "BehaviorSpanCoder" in entity["processors"]
+
+
+def test_span_coder_leaves_codes_and_lexicon_words_alone(trained_coder):
+    coder, _, _ = trained_coder
+    text = "「慰謝料を払え」と言われた"
+    [message] = coder.process([_message(text, [_diet("behavior", text, "慰謝料を払え", value="sexual")])])
+    assert message.get("entities")[0]["value"] == "sexual"  # already a code: not the coder's to change
+    [entity] = _coded(coder, "殴られた", "殴られ")
+    assert entity["value"] == "殴られ" and "processors" not in entity  # the normaliser's lexicon maps it
+
+
+def test_span_coder_below_the_threshold_keeps_the_text(trained_coder):
+    coder, storage, resource = trained_coder
+    from bot.rasa.nlu_components import BehaviorSpanCoder
+
+    strict = BehaviorSpanCoder({"min_probability": 0.99}, storage, resource, coder._spans)
+    [entity] = _coded(strict, "「よくわからない話」と言われた", "よくわからない話")
+    assert entity["value"] == "よくわからない話"
+
+
+def test_span_coder_persists_its_spans_and_refits_on_load(trained_coder):
+    coder, storage, resource = trained_coder
+    from bot.rasa.nlu_components import BehaviorSpanCoder
+
+    loaded = BehaviorSpanCoder.load(BehaviorSpanCoder.get_default_config(), storage, resource, None)
+    span = "女の職員じゃ話にならない"
+    assert loaded.code_for(span) == coder.code_for(span)
+    assert loaded.code_for(span)[0] == "discrimination"

@@ -26,6 +26,10 @@ Configuration (config.yml): ``add_lexicon_hits`` (bool), ``add_lexicon_channels`
 """
 from __future__ import annotations
 
+import json
+import random
+import re
+
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -33,14 +37,24 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import lexicon
 from bot.codes import Behavior, SituationChannel
+from bot.urgency import danger_is_now
 
 BEHAVIOR_ENTITY = "behavior"
+_WORDLIKE = re.compile(r"[0-9A-Za-zぁ-んァ-ヶ一-龥々ー０-９Ａ-Ｚａ-ｚ]")
 CHANNEL_ENTITY = "channel"
 
 _KINDS = {
@@ -213,3 +227,198 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
             "confidence_entity": None,
             "extractor": self.name,
         }
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class LiveDangerIntent(GraphComponent):
+    """Danger happening now is an ``emergency`` whatever the model read; the same danger told
+    afterwards is a report (``bot.urgency``). Runs after ``FallbackClassifier``, which would take
+    the decided intent beside the model's for an ambiguous prediction.
+
+    Configuration: ``emergency_intent``, ``report_intent``, ``promote_from`` (the intents a live
+    danger overrides; questions such as 「110番したほうがいい？」 included)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "emergency_intent": "emergency",
+            "report_intent": "report_incident",
+            "promote_from": ["report_incident", "inform", "nlu_fallback", "ask_initial_response", "ask_escalation", "express_distress"],
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **(config or {})}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LiveDangerIntent":
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            current = message.get(INTENT) if isinstance(message.get(INTENT), dict) else {}
+            name = self.intent_for(message.get(TEXT) or "", current.get(INTENT_NAME_KEY))
+            if name is not None and name != current.get(INTENT_NAME_KEY):
+                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+                decided = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+                message.set(INTENT, decided, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
+        return messages
+
+    def intent_for(self, text: str, intent: Optional[str]) -> Optional[str]:
+        """The intent the tense of a danger decides, or None to keep the model's."""
+        now = danger_is_now(text)
+        if now is True and intent in set(self._config["promote_from"]):
+            return self._config["emergency_intent"]
+        if now is False and intent == self._config["emergency_intent"]:
+            return self._config["report_intent"]
+        return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
+class BehaviorSpanCoder(GraphComponent, EntityExtractorMixin):
+    """Gives a code to a ``behavior`` span DIET found but could not name.
+
+    DIET finds new wordings of conduct (「日本人の店員に代われ」) as a span, but its value is the
+    span's own text unless the exact text was seen in training (EntitySynonymMapper), and
+    ``BehaviorCodeNormalizer`` drops what neither the synonyms nor the lexicon can map. This
+    component learns the code from the span text of every annotated training span (character
+    1–3-grams, logistic regression) and sets it where the probability reaches
+    ``min_probability``. Runs after EntitySynonymMapper and before BehaviorCodeNormalizer, which
+    still drops spans that are not the customer's conduct.
+
+    Persisted as the training spans (JSON) and refitted on load: deterministic, no pickle.
+    """
+
+    SPANS_FILE = "behavior_spans.json"
+    NOT_CONDUCT = "-"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"min_probability": 0.4, "negatives_per_example": 1, "random_state": 42}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        spans: Optional[List[tuple[str, str]]] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **(config or {})}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._spans = list(spans or [])
+        self._pipeline = self._fit(self._spans)
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "BehaviorSpanCoder":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "BehaviorSpanCoder":
+        try:
+            with model_storage.read_from(resource) as directory:
+                spans = json.loads((directory / cls.SPANS_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            spans = []
+        return cls(config, model_storage, resource, [tuple(pair) for pair in spans])
+
+    def training_spans(self, training_data: TrainingData) -> List[tuple[str, str]]:
+        """(span text, code) of every annotated behaviour span, and (text, NOT_CONDUCT) of a few
+        words and word pairs outside them in each example: DIET also marks such pieces
+        (「市の」「手の甲」「課長」), which must stay without a code."""
+        codes = {b.value for b in Behavior}
+        pick = random.Random(self._config["random_state"])
+        spans = []
+        for example in training_data.training_examples:
+            text = example.get(TEXT) or ""
+            marked = [
+                (e["start"], e["end"], e["value"]) for e in example.get(ENTITIES) or []
+                if e.get("entity") == BEHAVIOR_ENTITY and e.get("value") in codes
+            ]
+            spans += [(text[start:end], code) for start, end, code in marked]
+            tokens = [t for t in example.get(TOKENS_NAMES[TEXT]) or [] if _WORDLIKE.search(t.text)]
+            pieces = sorted({
+                text[first.start : last.end]
+                for size in (1, 2)
+                for first, last in zip(tokens, tokens[size - 1 :])
+                if not any(first.start < end and start < last.end for start, end, _ in marked)
+            })
+            pick.shuffle(pieces)
+            spans += [(piece, self.NOT_CONDUCT) for piece in pieces[: self._config["negatives_per_example"]]]
+        return spans
+
+    def _fit(self, spans: List[tuple[str, str]]):
+        if len({code for _, code in spans}) < 2:
+            return None
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        pipeline = make_pipeline(
+            TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, preprocessor=lexicon.normalise),
+            LogisticRegression(C=10.0, max_iter=2000, random_state=self._config["random_state"]),
+        )
+        pipeline.fit([text for text, _ in spans], [code for _, code in spans])
+        return pipeline
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self._spans = self.training_spans(training_data)
+        self._pipeline = self._fit(self._spans)
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / self.SPANS_FILE).write_text(json.dumps(self._spans, ensure_ascii=False), encoding="utf-8")
+        return self._resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def code_for(self, span: str) -> Optional[tuple[str, float]]:
+        """The most probable code of a behaviour span and its probability (None when untrained)."""
+        if self._pipeline is None or not span.strip():
+            return None
+        probabilities = self._pipeline.predict_proba([span])[0]
+        best = int(probabilities.argmax())
+        return str(self._pipeline.classes_[best]), float(probabilities[best])
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        codes = {b.value for b in Behavior}
+        for message in messages:
+            text = message.get(TEXT) or ""
+            entities = []
+            for entity in message.get(ENTITIES) or []:
+                value = str(entity.get("value", "") or "")
+                start, end = entity.get("start"), entity.get("end")
+                if (
+                    entity.get("entity") == BEHAVIOR_ENTITY
+                    and value not in codes
+                    and lexicon.behavior_code(value) is None
+                    and isinstance(start, int)
+                    and isinstance(end, int)
+                ):
+                    guess = self.code_for(text[start:end])
+                    if guess is not None and guess[0] != self.NOT_CONDUCT and guess[1] >= self._config["min_probability"]:
+                        entity = self.add_processor_name({**entity, "value": guess[0]})
+                entities.append(entity)
+            message.set(ENTITIES, entities, add_to_output=True)
+        return messages
