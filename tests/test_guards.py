@@ -122,7 +122,7 @@ def test_after_one_failure_the_rest_of_the_turn_does_not_wait_again(guarded, sta
     tracker = turn()
     events, _ = run_remote("action_triage", stalled.url, tracker)
     tracker.update_with_events(events, DOMAIN)
-    again, took = run_remote("action_ask_ongoing", stalled.url, tracker)
+    again, took = run_remote("validate_consultation_form", stalled.url, tracker)
     assert again == [] and len(stalled.requests) == 1 and took < TIMEOUT
     tracker.update(ActionExecuted("action_listen"))
     tracker.update(UserUttered("電話です", intent={"name": "inform", "confidence": 0.99}))
