@@ -1,19 +1,22 @@
 """The two question forms: at most three questions before the first judgement, the rest after it.
 
 Answers are read into the slots by actions/facts.py (every message, buttons and typed text
-alike); these validation actions choose what is still asked and give the advice that is due.
+alike); these validation actions choose what is still asked, give the advice that is due and
+ask the next question (actions/questions.py).
 """
 from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import ActionExecutionRejection, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
+from actions.questions import ask
 from actions.replies import TIME_NOTICE_SLOT, judgement_reply, send
 from actions.services import organization
 from bot import guidance
@@ -103,7 +106,8 @@ def questions_before_judgement(
 
 
 class FactValidation(FormValidationAction):
-    """Shared by both forms: advice that is due, the stage, and the demand as typed."""
+    """Shared by both forms: advice that is due, the stage, the demand as typed, and the next
+    question."""
 
     @abstractmethod
     def name(self) -> Text:
@@ -128,7 +132,18 @@ class FactValidation(FormValidationAction):
                 send(dispatcher, judgement_reply(assessment, slots))
                 done["verdict"] = assessment.verdict.value
                 done["stage"] = Stage.JUDGEMENT.value
+        if slots.get(REQUESTED_SLOT) is not None:
+            done.update(ask(dispatcher, {**slots, **done}, slots[REQUESTED_SLOT], self.form_name()))
         return events + [SlotSet(name, value) for name, value in done.items()]
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Optional[EventType]:
+        """The first required slot still empty, always named here (rasa_sdk leaves it to Rasa's
+        form when required_slots is not overridden, and Rasa picks the same one): this action
+        asks its question, so the form finds no action_ask_<slot> to call."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        return SlotSet(REQUESTED_SLOT, next((name for name in required if tracker.slots.get(name) is None), None))
 
     def validate_demand(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -378,6 +378,9 @@ class NextStep(Coded):
     POLICE = ("police", "安全を確保し、警察に通報・相談する")
 
 
+# The consultation's question forms: before the first judgement, and the details after it.
+CONSULTATION_FORM = "consultation_form"
+DETAILS_FORM = "details_form"
 # The form that runs the rehearsal mode; while it is active, nothing is a consultation.
 REHEARSAL_FORM = "rehearsal_form"
 REHEARSAL_INTENT = "rehearsal_start"

@@ -21,7 +21,7 @@ from actions.stages import (
     ActionTimeBox,
     ActionTriage,
 )
-from bot.codes import REHEARSAL_FORM, Behavior
+from bot.codes import CONSULTATION_FORM, DETAILS_FORM, Behavior
 from bot.settings import PROJECT_ROOT
 from tests.trackers import entity, make_tracker
 
@@ -245,25 +245,47 @@ def test_show_record_without_a_consultation_says_so():
     assert "まだ記録はありません" in texts[0]
 
 
-def test_questions_show_the_elapsed_time_near_the_limit_and_offer_dont_know():
-    from actions.questions import ASK_ACTIONS
+def ask(slot, slots=None, form=CONSULTATION_FORM):
+    """actions.questions.ask as the forms' validation actions call it: slot changes, texts, messages."""
+    from actions.questions import ask as send_question
+    from tests.trackers import SLOT_NAMES
 
-    ask_demand = next(action for action in ASK_ACTIONS if action().name() == "action_ask_demand")
-    tracker = make_tracker("/affirm", intent="affirm",
-                           slots={"ongoing": True, "case_started_at": time.time() - 16 * 60})
-    _, texts, messages = run(ask_demand(), tracker)
+    dispatcher = CollectingDispatcher()
+    changes = send_question(dispatcher, {**{name: None for name in SLOT_NAMES}, **(slots or {})}, slot, form)
+    return changes, [message.get("text") or "" for message in dispatcher.messages], dispatcher.messages
+
+
+def test_questions_show_the_elapsed_time_near_the_limit_and_offer_dont_know():
+    _, texts, messages = ask("demand", {"ongoing": True, "case_started_at": time.time() - 16 * 60})
     assert "約16分" in texts[0]
     assert "要求" in texts[1]
     assert messages[1]["buttons"] == [{"title": "わからない", "payload": "/dont_know"}]
 
 
-def test_every_form_slot_has_a_question():
-    from actions.questions import ASK_ACTIONS, FORM_SLOTS
+def test_every_form_slot_has_a_question_and_no_ask_action():
+    for form in (CONSULTATION_FORM, DETAILS_FORM):
+        for slot in DOMAIN["forms"][form]["required_slots"]:
+            _, texts, _ = ask(slot, form=form)
+            assert texts[-1], slot
+    # the validation actions ask: Rasa's form must find no action or response to ask with
+    assert not [name for name in DOMAIN["actions"] + list(DOMAIN["responses"])
+                if name.startswith(("action_ask_", "utter_ask_")) and name != "action_ask_rehearsal_input"]
 
-    assert sorted(action().name() for action in ASK_ACTIONS) == sorted(f"action_ask_{s}" for s in FORM_SLOTS)
-    form_slots = {slot for name, form in DOMAIN["forms"].items() if name != REHEARSAL_FORM
-                  for slot in form["required_slots"]}
-    assert form_slots == set(FORM_SLOTS)  # the rehearsal form asks through actions/rehearsal.py
+
+def test_the_form_validation_asks_the_next_question_itself():
+    tracker = make_tracker("/deny", intent="deny", active_loop="consultation_form",
+                           slots={"ongoing": False, "requested_slot": "ongoing"}, set_this_turn=("ongoing",))
+    events, texts, messages = run(ValidateConsultationForm(), tracker)
+    slots = slot_events(events)
+    assert slots["requested_slot"] == "behaviors" and slots["asked"] == ["behaviors"]
+    assert messages[-1]["buttons"][-1]["payload"] == "/dont_know"  # the conduct question, last
+    details = make_tracker("/deny", intent="deny", active_loop="details_form",
+                           slots={"verdict": "gray", "ongoing": False, "behaviors": [], "requested_slot": "recorded",
+                                  "recorded": False}, set_this_turn=("recorded",))
+    events, _, messages = run(ValidateDetailsForm(), details)
+    assert slot_events(events)["requested_slot"] == "departure_step"
+    assert slot_events(events)["details_asked"] is True
+    assert messages[-1]["buttons"][-1]["title"] == "残りの質問はとばす"
 
 
 CONSULTATION_SLOTS = DOMAIN["forms"]["consultation_form"]["required_slots"]
@@ -303,39 +325,28 @@ def test_at_most_three_questions_before_the_first_judgement():
 
 
 def test_the_conduct_read_is_shown_as_toggles_to_confirm():
-    from actions.questions import ASK_ACTIONS
-
-    ask = next(action for action in ASK_ACTIONS if action().name() == "action_ask_behaviors")
-    tracker = make_tracker("窓口で怒鳴られた", intent="report_incident", active_loop="consultation_form",
-                           slots={"suggested_behaviors": ["intimidation"], "requested_slot": "behaviors"})
-    events, texts, messages = run(ask(), tracker)
+    changes, texts, messages = ask("behaviors", {"suggested_behaviors": ["intimidation"], "requested_slot": "behaviors"})
     assert "威圧的な言動" in texts[0]
     assert [b["title"] for b in messages[0]["buttons"]] == ["合っています", "ほかにもある", "どれも違う"]
     choices = messages[0]["custom"]["data"]["choices"]
     options = [option for group in choices["groups"] for option in group["options"]]
     assert sorted(o["code"] for o in options) == sorted(b.value for b in Behavior)
     assert [o["code"] for o in options if o["selected"]] == ["intimidation"]
-    assert slot_events(events)["asked"] == ["behaviors"]
+    assert changes["asked"] == ["behaviors"]
 
 
 def test_the_conduct_question_offers_the_groups_then_one_groups_codes():
-    from actions.questions import ASK_ACTIONS
-
-    ask = next(action for action in ASK_ACTIONS if action().name() == "action_ask_behaviors")
-    _, _, messages = run(ask(), make_tracker("", slots={"requested_slot": "behaviors"}))
+    _, _, messages = ask("behaviors", {"requested_slot": "behaviors"})
     titles = [b["title"] for b in messages[0]["buttons"]]
     assert titles[:4] == ["暴力・脅し・居座り", "暴言・威圧・差別", "無理な要求・謝罪の強要", "しつこさ・ネット・性的な言動"]
     assert titles[-2:] == ["特にない", "わからない"]
-    _, _, group = run(ask(), make_tracker("", slots={"requested_slot": "behaviors", "behavior_group": "danger"}))
+    _, _, group = ask("behaviors", {"requested_slot": "behaviors", "behavior_group": "danger"})
     payloads = [b["payload"] for b in group[0]["buttons"]]
     assert '/inform{"behavior": ["threat"], "behavior_group": "danger"}' in payloads
 
 
 def test_a_second_try_is_short_and_offers_dont_know():
-    from actions.questions import ASK_ACTIONS
-
-    ask = next(action for action in ASK_ACTIONS if action().name() == "action_ask_demand_related")
-    _, texts, messages = run(ask(), make_tracker("", slots={"question_misses": {"demand_related": 1}}))
+    _, texts, messages = ask("demand_related", {"question_misses": {"demand_related": 1}})
     assert texts[0] == "要求がこちらの業務に関係するかどうかだけ、選んでください。"
     assert messages[0]["buttons"][-1] == {"title": "わからない", "payload": "/dont_know"}
 
@@ -400,9 +411,6 @@ def test_a_customer_speaking_of_taking_their_life_gets_words_for_it_at_once():
 
 
 def test_the_questions_after_the_judgement_can_be_skipped():
-    from actions.questions import ASK_ACTIONS
-
-    ask = next(action for action in ASK_ACTIONS if action().name() == "action_ask_identified")
-    events, _, messages = run(ask(), make_tracker("", active_loop="details_form", slots={"verdict": "gray"}))
+    changes, _, messages = ask("identified", {"verdict": "gray"}, form=DETAILS_FORM)
     assert messages[0]["buttons"][-1] == {"title": "残りの質問はとばす", "payload": '/dont_know{"skip":"all"}'}
-    assert slot_events(events)["details_asked"] is True
+    assert changes["details_asked"] is True

@@ -559,14 +559,15 @@ def test_slots_left_by_an_earlier_save_are_not_taken_for_this_turn(tmp_path):
 def test_the_openapi_description_names_every_code_asked_and_understood():
     import yaml
 
-    from actions.questions import FORM_SLOTS
-    from bot.codes import Behavior, DemandBasis, DepartureStep, SituationChannel, WarningLevel
+    from bot.codes import CONSULTATION_FORM, DETAILS_FORM, Behavior, DemandBasis, DepartureStep, SituationChannel, WarningLevel
     from bot.conversation import understood_facts
 
     schemas = yaml.safe_load((PROJECT_ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))["components"][
         "schemas"
     ]
-    assert set(schemas["KasuharaState"]["properties"]["asking"]["enum"]) == set(FORM_SLOTS) | {None}
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    form_slots = {slot for form in (CONSULTATION_FORM, DETAILS_FORM) for slot in domain["forms"][form]["required_slots"]}
+    assert set(schemas["KasuharaState"]["properties"]["asking"]["enum"]) == form_slots | {None}
     understood = schemas["Understood"]["properties"]
     assert understood["behaviors"]["items"]["enum"] == [b.value for b in Behavior]
     every_fact = {name: True for name in ("ongoing", "our_fault", "demand_related", "identified", "recorded",

@@ -46,25 +46,32 @@ def guarded():
 
 
 class StandInActionServer:
-    """Answers POST /webhook after `delay` seconds (None: never) with `status` and `body`."""
+    """Answers POST /webhook after `delay` seconds (None: never) with `status` and `body`; with
+    `keep_alive`, over HTTP/1.1 connections it keeps open."""
 
-    def __init__(self, delay: float | None = 0, status: int = 200, body: dict | None = None) -> None:
+    def __init__(self, delay: float | None = 0, status: int = 200, body: dict | None = None, keep_alive: bool = False) -> None:
         self.requests: list[dict] = []
         stand_in = self
         self.release = threading.Event()
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self):  # noqa: N802
                 payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                stand_in.requests.append({"headers": dict(self.headers), "action": payload["next_action"]})
+                stand_in.requests.append(
+                    {"headers": dict(self.headers), "action": payload["next_action"], "client": self.client_address}
+                )
                 if delay is None:
                     stand_in.release.wait(30)
                     return
                 time.sleep(delay)
+                reply = json.dumps(body or {"events": [], "responses": []}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
-                self.wfile.write(json.dumps(body or {"events": [], "responses": []}).encode())
+                self.wfile.write(reply)
 
             def log_message(self, *args):
                 pass
@@ -122,12 +129,32 @@ def test_after_one_failure_the_rest_of_the_turn_does_not_wait_again(guarded, sta
     tracker = turn()
     events, _ = run_remote("action_triage", stalled.url, tracker)
     tracker.update_with_events(events, DOMAIN)
-    again, took = run_remote("action_ask_ongoing", stalled.url, tracker)
+    again, took = run_remote("validate_consultation_form", stalled.url, tracker)
     assert again == [] and len(stalled.requests) == 1 and took < TIMEOUT
     tracker.update(ActionExecuted("action_listen"))
     tracker.update(UserUttered("電話です", intent={"name": "inform", "confidence": 0.99}))
     next_turn, _ = run_remote("action_triage", stalled.url, tracker)  # a new message: try again
     assert next_turn == [BotUttered(ACTION_SERVER_UNAVAILABLE)] and len(stalled.requests) == 2
+
+
+def test_the_action_calls_of_one_event_loop_share_a_connection_kept_open(guarded):
+    guards.keep_action_connections_alive()
+    server = StandInActionServer(keep_alive=True)
+    endpoint = EndpointConfig(server.url)
+    nlg = TemplatedNaturalLanguageGenerator(DOMAIN.responses)
+
+    async def one_turn():
+        tracker = turn()
+        for name in ("action_validate_slot_mappings", "validate_consultation_form"):
+            assert await RemoteAction(name, endpoint).run(CollectingOutputChannel(), nlg, tracker, DOMAIN) == []
+
+    try:
+        run(one_turn())
+    finally:
+        server.close()
+    assert [r["action"] for r in server.requests] == ["action_validate_slot_mappings", "validate_consultation_form"]
+    assert server.requests[0]["client"] == server.requests[1]["client"]  # the same TCP connection
+    assert server.requests[1]["headers"]["Authorization"] == f"Bearer {SECRET}"
 
 
 def test_an_absent_or_failing_action_server_gives_the_safety_message(guarded):

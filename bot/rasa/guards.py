@@ -9,6 +9,8 @@
   ACTION_SERVER_UNAVAILABLE — with the safety hint — on whatever channel they use, once per turn;
   the other actions of that turn are not attempted (each would wait out the timeout again). Rasa
   itself would answer nothing (or, when slot validation times out, fail the request with a 500);
+- action calls share one aiohttp session per event loop and keep their connections open (see
+  `keep_action_connections_alive`), instead of a new session and TCP connection per call;
 - conversation ids in HTTP API paths (`/conversations/<id>/…`) are percent-decoded. Sanic 21.12
   does not decode path parameters, and its parser refuses raw UTF-8 in a path, so without this a
   conversation whose id has non-ASCII characters or "/" cannot be addressed at all (a reminder
@@ -21,9 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import Any, List
 from urllib.parse import unquote
 
+import aiohttp
 import rasa
 import rasa.server
 from rasa.core.actions import action as rasa_action
@@ -45,6 +49,9 @@ ACTION_SERVER_UNAVAILABLE = (
     "急ぐときは、上司に直接連絡してください。少し時間をおいて、もう一度送ってください。"
 )
 CONVERSATION_ID = "conversation_id"
+# A pooled connection to the action server is not reused after this long idle: sooner than the
+# action server (Sanic's KEEP_ALIVE_TIMEOUT, 5 s) closes it, so no call goes out on a closing one.
+KEEP_ALIVE_SECONDS = 2.0
 
 log = logging.getLogger("bot.rasa.guards")
 
@@ -61,6 +68,7 @@ def install() -> None:
             f"not {rasa.__version__}: check RemoteAction.run and rasa.server.create_app, then add it"
         )
     guard_remote_actions(settings.action_timeout_seconds(), settings.action_server_token())
+    keep_action_connections_alive()
     decode_conversation_ids_in_api_paths()
 
 
@@ -96,6 +104,48 @@ def guard_remote_actions(timeout_seconds: float, token: str | None) -> None:
             return [BotUttered(ACTION_SERVER_UNAVAILABLE)]
 
     run.unguarded = run_remotely  # type: ignore[attr-defined]
+    RemoteAction.run = run
+
+
+class _Borrowed:
+    """`async with` a shared session without closing it afterwards (EndpointConfig.request does)."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self._session
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        return None
+
+
+def keep_action_connections_alive() -> None:
+    """Rasa's EndpointConfig.request opens a new aiohttp session — a new TCP connection, and a new
+    connection for the action server to accept — for every action call, and closes it after (two
+    or three calls per turn). The action endpoint's calls share one session per event loop instead,
+    with the same request (headers, timeout, body); an endpoint with basic auth (set on the
+    session) keeps Rasa's own."""
+    sessions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def shared_session() -> _Borrowed:
+        loop = asyncio.get_running_loop()
+        session = sessions.get(loop)
+        if session is None or session.closed:
+            session = sessions[loop] = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS)
+            )
+        return _Borrowed(session)
+
+    run_guarded = getattr(RemoteAction.run, "sharing_connections", RemoteAction.run)
+
+    async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
+        if self.action_endpoint is not None and not self.action_endpoint.basic_auth:
+            self.action_endpoint.session = shared_session  # type: ignore[method-assign]
+        return await run_guarded(self, output_channel, nlg, tracker, domain)
+
+    run.sharing_connections = run_guarded  # type: ignore[attr-defined]
+    run.unguarded = getattr(run_guarded, "unguarded", run_guarded)  # type: ignore[attr-defined]
     RemoteAction.run = run
 
 
