@@ -180,7 +180,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         return "negated"
     if violent and (_HYPERBOLE_AFTER.match(after) or _OPINION_AFTER.match(after)):
         return "opinion"
-    if violent and _GAME_BEFORE.search(before):
+    if violent and not passive and _GAME_BEFORE.search(before):  # 「試合の件で窓口で殴られた」 stays conduct
         return "story"
     if _JOKE_BEFORE.search(before) or _JOKE_AFTER.match(after):
         return "joke"

@@ -259,12 +259,12 @@ def test_span_coder_below_the_threshold_keeps_the_text(trained_coder):
     coder, storage, resource = trained_coder
     from bot.rasa.nlu_components import BehaviorSpanCoder
 
-    strict = BehaviorSpanCoder({"min_probability": 0.99}, storage, resource, coder._spans)
+    strict = BehaviorSpanCoder.load({"min_probability": 0.99}, storage, resource, None)
     [entity] = _coded(strict, "「よくわからない話」と言われた", "よくわからない話")
     assert entity["value"] == "よくわからない話"
 
 
-def test_span_coder_persists_its_spans_and_refits_on_load(trained_coder):
+def test_span_coder_persists_its_model_and_loads_it(trained_coder):
     coder, storage, resource = trained_coder
     from bot.rasa.nlu_components import BehaviorSpanCoder
 

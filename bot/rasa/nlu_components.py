@@ -26,7 +26,6 @@ Configuration (config.yml): ``add_lexicon_hits`` (bool), ``add_lexicon_channels`
 """
 from __future__ import annotations
 
-import json
 import random
 import re
 
@@ -54,8 +53,9 @@ from bot.codes import Behavior, SituationChannel
 from bot.urgency import danger_is_now
 
 BEHAVIOR_ENTITY = "behavior"
-_WORDLIKE = re.compile(r"[0-9A-Za-zぁ-んァ-ヶ一-龥々ー０-９Ａ-Ｚａ-ｚ]")
 CHANNEL_ENTITY = "channel"
+_BEHAVIOR_CODES = frozenset(b.value for b in Behavior)
+_WORDLIKE = re.compile(r"[0-9A-Za-zぁ-んァ-ヶ一-龥々ー０-９Ａ-Ｚａ-ｚ]")
 
 _KINDS = {
     BEHAVIOR_ENTITY: (Behavior, lexicon.find_behaviors, lexicon.behavior_code),
@@ -86,8 +86,30 @@ def _without_apology_inside_dogeza(entities: List[Dict[Text, Any]]) -> List[Dict
     ]
 
 
+class _UntrainedComponent(GraphComponent):
+    """A component with a configuration and nothing learnt: the defaults merged with config.yml."""
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **(config or {})}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "_UntrainedComponent":
+        return cls(config)
+
+    # Rasa calls this for training data only when a component needs it (training annotations
+    # are already codes).
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
+class BehaviorCodeNormalizer(_UntrainedComponent, EntityExtractorMixin):
     """Makes behaviour/channel entity values codes; adds lexicon hits DIET missed."""
 
     @staticmethod
@@ -106,24 +128,6 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
                 "out_of_scope",
             ],
         }
-
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self._config = {**self.get_default_config(), **(config or {})}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "BehaviorCodeNormalizer":
-        return cls(config)
-
-    # Rasa calls this for training data only when a component needs it; kept for
-    # completeness (training annotations are already codes).
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -230,7 +234,7 @@ class BehaviorCodeNormalizer(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class LiveDangerIntent(GraphComponent):
+class LiveDangerIntent(_UntrainedComponent):
     """Danger happening now is an ``emergency`` whatever the model read; the same danger told
     afterwards is a report (``bot.urgency``). Runs after ``FallbackClassifier``, which would take
     the decided intent beside the model's for an ambiguous prediction.
@@ -246,22 +250,6 @@ class LiveDangerIntent(GraphComponent):
             "promote_from": ["report_incident", "inform", "nlu_fallback", "ask_initial_response", "ask_escalation", "express_distress"],
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self._config = {**self.get_default_config(), **(config or {})}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "LiveDangerIntent":
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
-
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             current = message.get(INTENT) if isinstance(message.get(INTENT), dict) else {}
@@ -276,7 +264,7 @@ class LiveDangerIntent(GraphComponent):
     def intent_for(self, text: str, intent: Optional[str]) -> Optional[str]:
         """The intent the tense of a danger decides, or None to keep the model's."""
         now = danger_is_now(text)
-        if now is True and intent in set(self._config["promote_from"]):
+        if now is True and intent in self._config["promote_from"]:
             return self._config["emergency_intent"]
         if now is False and intent == self._config["emergency_intent"]:
             return self._config["report_intent"]
@@ -290,16 +278,19 @@ class BehaviorSpanCoder(GraphComponent, EntityExtractorMixin):
     DIET finds new wordings of conduct (「日本人の店員に代われ」) as a span, but its value is the
     span's own text unless the exact text was seen in training (EntitySynonymMapper), and
     ``BehaviorCodeNormalizer`` drops what neither the synonyms nor the lexicon can map. This
-    component learns the code from the span text of every annotated training span (character
-    1–3-grams, logistic regression) and sets it where the probability reaches
-    ``min_probability``. Runs after EntitySynonymMapper and before BehaviorCodeNormalizer, which
-    still drops spans that are not the customer's conduct.
+    component learns the code from the span text of every annotated training span, beside pieces of the
+    same messages that are no conduct (character 1–3-grams, logistic regression), and sets it
+    where the probability reaches ``min_probability``. Runs after EntitySynonymMapper and before
+    BehaviorCodeNormalizer, which still drops spans that are not the customer's conduct.
 
-    Persisted as the training spans (JSON) and refitted on load: deterministic, no pickle.
+    Persisted with skops (as Rasa's own LogisticRegressionClassifier), loaded only when the file holds
+    nothing but scikit-learn objects and sparse matrices; otherwise the component codes nothing.
     """
 
-    SPANS_FILE = "behavior_spans.json"
+    MODEL_FILE = "behavior_span_coder.skops"
     NOT_CONDUCT = "-"
+    # The one type outside skops' defaults the fitted pipeline holds (the vectoriser's idf diagonal).
+    _TRUSTED_TYPES = ["scipy.sparse._csr.csr_matrix"]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -310,13 +301,12 @@ class BehaviorSpanCoder(GraphComponent, EntityExtractorMixin):
         config: Dict[Text, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        spans: Optional[List[tuple[str, str]]] = None,
+        pipeline: Any = None,
     ) -> None:
         self._config = {**self.get_default_config(), **(config or {})}
         self._model_storage = model_storage
         self._resource = resource
-        self._spans = list(spans or [])
-        self._pipeline = self._fit(self._spans)
+        self._pipeline = pipeline
 
     @classmethod
     def create(
@@ -337,25 +327,29 @@ class BehaviorSpanCoder(GraphComponent, EntityExtractorMixin):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> "BehaviorSpanCoder":
+        import skops.io as sio
+
+        pipeline = None
         try:
             with model_storage.read_from(resource) as directory:
-                spans = json.loads((directory / cls.SPANS_FILE).read_text(encoding="utf-8"))
+                path = directory / cls.MODEL_FILE
+                if set(sio.get_untrusted_types(file=path)) <= set(cls._TRUSTED_TYPES):
+                    pipeline = sio.load(path, trusted=cls._TRUSTED_TYPES)
         except (ValueError, FileNotFoundError):
-            spans = []
-        return cls(config, model_storage, resource, [tuple(pair) for pair in spans])
+            pass
+        return cls(config, model_storage, resource, pipeline)
 
     def training_spans(self, training_data: TrainingData) -> List[tuple[str, str]]:
         """(span text, code) of every annotated behaviour span, and (text, NOT_CONDUCT) of a few
         words and word pairs outside them in each example: DIET also marks such pieces
         (「市の」「手の甲」「課長」), which must stay without a code."""
-        codes = {b.value for b in Behavior}
         pick = random.Random(self._config["random_state"])
         spans = []
         for example in training_data.training_examples:
             text = example.get(TEXT) or ""
             marked = [
                 (e["start"], e["end"], e["value"]) for e in example.get(ENTITIES) or []
-                if e.get("entity") == BEHAVIOR_ENTITY and e.get("value") in codes
+                if e.get("entity") == BEHAVIOR_ENTITY and e.get("value") in _BEHAVIOR_CODES
             ]
             spans += [(text[start:end], code) for start, end, code in marked]
             tokens = [t for t in example.get(TOKENS_NAMES[TEXT]) or [] if _WORDLIKE.search(t.text)]
@@ -369,25 +363,22 @@ class BehaviorSpanCoder(GraphComponent, EntityExtractorMixin):
             spans += [(piece, self.NOT_CONDUCT) for piece in pieces[: self._config["negatives_per_example"]]]
         return spans
 
-    def _fit(self, spans: List[tuple[str, str]]):
-        if len({code for _, code in spans}) < 2:
-            return None
+    def train(self, training_data: TrainingData) -> Resource:
+        import skops.io as sio
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
 
-        pipeline = make_pipeline(
-            TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, preprocessor=lexicon.normalise),
+        spans = self.training_spans(training_data)
+        if len({code for _, code in spans}) < 2:
+            return self._resource
+        self._pipeline = make_pipeline(
+            TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
             LogisticRegression(C=10.0, max_iter=2000, random_state=self._config["random_state"]),
         )
-        pipeline.fit([text for text, _ in spans], [code for _, code in spans])
-        return pipeline
-
-    def train(self, training_data: TrainingData) -> Resource:
-        self._spans = self.training_spans(training_data)
-        self._pipeline = self._fit(self._spans)
+        self._pipeline.fit([lexicon.normalise(text) for text, _ in spans], [code for _, code in spans])
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / self.SPANS_FILE).write_text(json.dumps(self._spans, ensure_ascii=False), encoding="utf-8")
+            sio.dump(self._pipeline, directory / self.MODEL_FILE)
         return self._resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -397,12 +388,11 @@ class BehaviorSpanCoder(GraphComponent, EntityExtractorMixin):
         """The most probable code of a behaviour span and its probability (None when untrained)."""
         if self._pipeline is None or not span.strip():
             return None
-        probabilities = self._pipeline.predict_proba([span])[0]
+        probabilities = self._pipeline.predict_proba([lexicon.normalise(span)])[0]
         best = int(probabilities.argmax())
         return str(self._pipeline.classes_[best]), float(probabilities[best])
 
     def process(self, messages: List[Message]) -> List[Message]:
-        codes = {b.value for b in Behavior}
         for message in messages:
             text = message.get(TEXT) or ""
             entities = []
@@ -411,7 +401,7 @@ class BehaviorSpanCoder(GraphComponent, EntityExtractorMixin):
                 start, end = entity.get("start"), entity.get("end")
                 if (
                     entity.get("entity") == BEHAVIOR_ENTITY
-                    and value not in codes
+                    and value not in _BEHAVIOR_CODES
                     and lexicon.behavior_code(value) is None
                     and isinstance(start, int)
                     and isinstance(end, int)
