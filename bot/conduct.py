@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import re
 
-_SENTENCE_END = re.compile(r"[。！？!?\n]")
+# 「倍返しだ！」と笑いながら: a mark inside a quotation does not end the sentence.
+_SENTENCE_END = re.compile(r"[。！？!?\n](?![」』])")
 
 # Before the keyword, in the same sentence.
 _HYPOTHETICAL_BEFORE = re.compile(r"(?:もし(?:も)?|仮に|万が?一|例えば|たとえば)[^。！？!?\n]*$")
@@ -53,7 +54,7 @@ _VICTIM_BEFORE = re.compile(
     r"(?:が|は|も)[^。！？!?\n]{0,14}$"
 )
 _OTHER_AGENT = (
-    r"家族|夫|妻|旦那|ご主人|奥さん|親|父親?|母親?|お?兄さん|お?姉さん|兄|弟|姉|妹|息子|娘|同居[^。、]{0,4}|隣人|隣の人|近所の人|知らない人|別の人|他の客|ほかの客|"
+    r"隣の家の(?:人|方)|隣家の?(?:人|方)?|近所の方|家族|夫|妻|旦那|ご主人|奥さん|親|父親?|母親?|お?兄さん|お?姉さん|兄|弟|姉|妹|息子|娘|同居[^。、]{0,4}|隣人|隣の人|近所の人|知らない人|別の人|他の客|ほかの客|"
     r"(?:別|他|ほか)の(?:患者|利用者|お客|客|入居者|乗客|来庁者)|同級生|先生|犯人|元夫|元妻|交際相手|彼氏|彼女|職員|係員|担当者?|窓口の人|"
     r"上司|課長|係長|部長|所長|店長|先輩|同僚|押し売り|訪問販売|セールス|勧誘|業者|悪徳[^。、]{0,4}|不審者|ストーカー|誰か|だれか|何者か"
 )
@@ -67,13 +68,26 @@ _EMPLOYEE_SUBJECT_BEFORE = re.compile(
 )
 
 # 「格ゲーで友達をボコボコにした」: a game or a sport, not an office.
+# 「ドラマのセリフをまねて『倍返しだ』」「ぶっ殺すって歌詞の曲」: words from fiction, not said to staff.
+_FICTION_BEFORE = re.compile(r"(?:ドラマ|映画|アニメ|漫画|マンガ|番組|cm|歌|曲|ゲーム)の(?:セリフ|台詞|名言|決め台詞|フレーズ|歌詞|まね|真似|ものまね)[^。]{0,12}$")
+_FICTION_AFTER = re.compile(r"^[^。、]{0,6}?(?:って|という|との|の)(?:歌詞|セリフ|台詞|曲|歌|タイトル|フレーズ|名言)")
+# 「古い包丁の捨て方」「灯油ストーブの処分」: a weapon or fuel as goods.
+_GOODS_AFTER = re.compile(
+    r"^[^。、]{0,8}?の(?:捨て方|出し方|処分|廃棄|回収|分別|収集|修理|販売|売り場|値段|在庫|買い取り|買取|保管|研ぎ|取り扱い|使い方|届け出|持ち込み)"
+)
+# 「市議さんにここを勧められて来ました」: a referral, not pressure.
+_REFERRAL_AFTER = re.compile(r"^[^。]{0,12}?(?:勧められ|すすめられ|紹介され|の紹介で|紹介で|に教えてもら|から聞いて来)")
+# 「警察の連絡先を聞かれました」: an institution's contact, not the employee's.
+_INSTITUTION_BEFORE = re.compile(r"(?:警察|交番|消防|病院|弁護士|保険会社|相談窓口|法テラス|センター|事務所|会社|業者|施設|学校|担当課|役所)の$")
+# 「殴られたのはお客さん本人で」: the customer was the one harmed.
+_CUSTOMER_HARMED_AFTER = re.compile(r"^[^。、]{0,4}?のは[^。、]{0,10}?(?:本人|ご本人|自身)")
 _GAME_BEFORE = re.compile(r"(?:ゲーム|格ゲー|ゲーセン|試合|スパーリング|プロレス|ボクシング|空手|柔道|剣道|サバゲー)(?:で|の|中に?)[^。]{0,16}$")
 
 # After the keyword.
 # 「殴りたいくらい腹が立つ」: a feeling, nobody was hit.
 _HYPERBOLE_AFTER = re.compile(r"^[^。、]{0,2}?(?:たい|たく)(?:くらい|ぐらい|ほど|気分|気持ち|衝動)")
 # 「殺すなんてひどい」「殺人と同じだ」: an opinion about a policy, with a violent word in it.
-_OPINION_AFTER = re.compile(r"^[^。、]{0,3}?(?:なんて|なんか|のは)[^。]{0,6}?(?:ひど|酷|かわいそう|可哀想|残酷|許せ|反対|おかし|信じられ|野蛮|ありえ)|^(?:と同じ|に等しい|も同然|政策)")
+_OPINION_AFTER = re.compile(r"^[^。、]{0,3}?(?:なんて|なんか|のは)[^。]{0,6}?(?:ひど|酷|かわいそう|可哀想|残酷|許せ|反対|おかし|信じられ|野蛮|ありえ)|^(?:[られたの]{0,4})(?:と同じ|に等しい|も同然)|^政策")
 # 「帰してもらえないとかはなくて」「居座ってるわけじゃなくて」
 _NEGATED_AFTER = re.compile(r"^[^。、]{0,6}?(?:とか|みたいな(?:こと|の)?|ような(?:こと|の)?|わけ|訳)(?:は|も|で|じゃ|では)?(?:なく|ない|ありません|なかった)")
 _PERMISSION_AFTER = re.compile(r"^(?!って)[^。、]{0,4}?(?:ても|でも|て|で)(?:いい|よい|良い|大丈夫|構わない|かまわない)(?:か|です|でしょう|の)")
@@ -95,7 +109,7 @@ _THIRD_PARTY_SUBJECT_BEFORE = re.compile(
     r"(?:さん|様|たち)?(?:が|は|も|同士)[^。、]{0,10}$"
 )
 _AMONG_THEMSELVES_BEFORE = re.compile(r"(?:同士(?:が|で|の|は)?|片方が|もう片方に|一方が|お互い)[^。]{0,30}$")  # 「利用者同士で」「順番待ちの人同士が」
-_AMONG_THEMSELVES_AFTER = re.compile(r"^[^。]{0,12}?同士(?:が|で|の|は)")  # 「列の割り込みでお客さん同士が言い争い」
+_AMONG_THEMSELVES_AFTER = re.compile(r"^[^。]{0,20}?同士(?:が|で|の|は|です|だ|でし)")  # 「列の割り込みでお客さん同士が言い争い」
 _HYPOTHETICAL_AFTER = re.compile(
     r"^[^。、！？!?\n]{0,10}?(?:たら(?![いしな])|れば|場合|ような(?:とき|時)|(?:とき|時)(?:の(?:ため|対応|対処|備え)|に備え|は(?:どう|どの|何))|(?:とき|時|場合)の[^。、]{0,6}?(?:通報先|相談先|連絡先|対応|対処|方法|流れ|窓口|方を|仕方|一言|返し|言い方|かわし方|断り方)|(?:人|相手|客|場合)(?:に|には|へは|って|は)(?:どう|何て|なんて|どの)|なら(?:ば)?(?![なんない]))"
 )
@@ -128,6 +142,7 @@ _CONSULTATION_AFTER = re.compile(
     r"^[^。、]{0,4}?(?:被害)?の(?:ご?相談)(?:で|に)(?:来|見え|いらっしゃ|訪れ)|"
     r"^[^。！？!?\n「」]{0,30}?(?:という|との|と)[^。「」]{0,14}?(?:方|人|住民|市民|女性|男性|利用者|お客様|相談者|保護者|家族|患者さん)(?:さん|様)?(?:が|から)[^。「」]{0,6}?(?:相談|通報|の(?:メール|電話|お電話|手紙|問い合わせ))"
     r"|^[^。！？!?\n「」]{0,10}?(?:という|との)(?:ご?相談|通報)(?:に来|を受け|があり|がありました|の(?:電話|メール)|が(?:来|入))"
+    r"|^[^。！？!?\n「」]{0,10}?(?:と|って)[^。「」]{0,8}?(?:相談|通報)して(?:き|来)"
 )
 _STAFF_SPEAKER_BEFORE = re.compile(r"(?:私|わたし|自分|僕|こちら|当方|同僚|課長|係長|部長|所長|店長|主任|上司|先輩)(?:が|は|も)(?:つい|思わず|うっかり)?$")
 _STAFF_WORD = re.compile(r"職員|係員|担当|窓口の人")
@@ -161,7 +176,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
     ``norm`` is the normalised message (see ``bot.lexicon.normalise``); ``code`` the behaviour
     code of the keyword, if known. Reasons: ``hypothetical``, ``question``, ``joke``,
     ``negated``, ``opinion``, ``story``, ``prohibition``, ``animal``, ``victim_report``, ``accident``, ``benign_repeat``,
-    ``third_party``, ``employee``.
+    ``third_party``, ``employee``, ``goods``, ``referral``.
     """
     sentence_start, sentence_end = _sentence_bounds(norm, start, end)
     before = norm[sentence_start:start]
@@ -184,6 +199,14 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         return "story"
     if _JOKE_BEFORE.search(before) or _JOKE_AFTER.match(after):
         return "joke"
+    if _FICTION_BEFORE.search(before) or _FICTION_AFTER.match(after):
+        return "story"
+    if violent and _GOODS_AFTER.match(after):
+        return "goods"
+    if code == "authority_pressure" and _REFERRAL_AFTER.match(after):
+        return "referral"
+    if code == "personal_attack" and _INSTITUTION_BEFORE.search(before):
+        return "question"
     if _STORY_BEFORE.search(before) and _STORY_AFTER.match(after):
         return "story"
     if violent and _PROHIBITION_AFTER.match(after) and (norm[end - 1] in "うくぐすつぬぶむる" or after.startswith("ない")):
@@ -215,6 +238,8 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         if _STAFF_SPEAKER_BEFORE.search(before_quote):
             return "employee"  # 課長が「謝罪文をお出しします」と: staff's own words
         before, after = before_quote, after_quote
+    if _CUSTOMER_HARMED_AFTER.match(after):
+        return "victim_report"
     if _CONSULTATION_AFTER.match(after) or ((passive or _INJURY.search(norm, start, end)) and _COMPLAINT_AFTER.match(after)):
         return "victim_report"
     if _AMONG_THEMSELVES_BEFORE.search(before) or _AMONG_THEMSELVES_AFTER.match(after):
