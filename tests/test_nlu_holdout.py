@@ -2,11 +2,11 @@
 
 - tests/nlu_holdout.yml: the regression set (it was used while tuning, so it guards against
   regressions rather than measuring new text). Writes results/nlu_holdout.json.
-- tests/nlu_holdout_fresh6/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
+- tests/nlu_holdout_fresh7/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
   by someone who had not seen data/nlu/, the lexicon or the other hold-outs, and measured once;
   its tests are skipped while the directory is missing. ``FRESH_HOLDOUT=dir`` points elsewhere
-  (tests/nlu_holdout_fresh5/, the fifth, measured twice on totals only; tests/nlu_dev_fresh4/, the fourth,
-  became a dev set once its errors were looked at). Writes
+  (tests/nlu_holdout_fresh5/, the fifth, measured twice on totals only; tests/nlu_dev_fresh4/ and
+  tests/nlu_dev_fresh6/, the fourth and sixth, became dev sets once their errors were looked at). Writes
   results/nlu_holdout_fresh.json.
 - The three fresh hold-outs before those became dev sets once their errors were looked at, and are now
   training data (data/nlu/retired_holdouts/); their danger messages still guard the danger-cue
@@ -30,7 +30,7 @@ from bot.text_facts import danger_cues
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
-FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh6")
+FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh7")
 MODELS = ROOT / "models"
 RESULTS = ROOT / "results"
 
@@ -124,10 +124,10 @@ def _set(results: dict, name: str) -> dict:
     return results[name]
 
 
-# tests/nlu_holdout_fresh6/, measured once with main's model of 2026-12-02 (trained 08:26 UTC, Intel Xeon, 2 cores),
-# totals only: intent 0.924, behaviour micro-F1 0.869 (P 0.849, R 0.890), contrast false alarms 13/121 = 0.107,
-# danger cues on 23 of 35 danger messages, the safety message first on 26 of the 28 messages of danger now and on
-# 4 of 121 contrast messages. The bars are not met; the marks keep them in the suite and turn into failures once a
+# tests/nlu_holdout_fresh7/, measured once with main's model of 2026-12-02 (trained 14:34 UTC, AMD EPYC, 2 cores),
+# totals only: intent 0.928, behaviour micro-F1 0.778 (P 0.768, R 0.788), contrast false alarms 21/149 = 0.141,
+# danger cues on 19 of 35 danger messages, the safety message first on 26 of the 28 messages of danger now and on
+# 6 of 149 contrast messages. The bars are not met; the marks keep them in the suite and turn into failures once a
 # model meets them.
 FRESH_BARS_NOT_MET = pytest.mark.xfail(strict=True, reason="fresh hold-out bars not met (README, NLU)")
 
