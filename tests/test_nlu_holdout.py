@@ -34,9 +34,9 @@ FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fr
 MODELS = ROOT / "models"
 RESULTS = ROOT / "results"
 
-# The same data, config and seed train to 0.961 on an Intel Xeon and to 0.944 on an AMD EPYC machine of this
-# kind (identical on every retrain there; TensorFlow's float results differ by CPU): a regression guard, not the
-# issue's bar.
+# The same data, config and seed train to different intent accuracies here by CPU (TensorFlow's float results
+# differ): 0.961 on an Intel Xeon, 0.944 and, after the lookup changes of 2026-12-02, 0.961 on an AMD EPYC machine of
+# this kind. A regression guard, not the issue's bar.
 MIN_INTENT_ACCURACY = 0.93
 MIN_BEHAVIOR_F1 = 0.90
 # The issue's bars for the fresh hold-out.
