@@ -67,7 +67,6 @@ _EMPLOYEE_SUBJECT_BEFORE = re.compile(
     r"(?:私|わたし|自分|僕|ぼく|こちら|当方)(?:が|も|は)?(?:つい|思わず|うっかり)?[^。！？!?\n、]{0,8}$"
 )
 
-# 「格ゲーで友達をボコボコにした」: a game or a sport, not an office.
 # 「ドラマのセリフをまねて『倍返しだ』」「ぶっ殺すって歌詞の曲」: words from fiction, not said to staff.
 _FICTION_BEFORE = re.compile(r"(?:ドラマ|映画|アニメ|漫画|マンガ|番組|cm|歌|曲|ゲーム)の(?:セリフ|台詞|名言|決め台詞|フレーズ|歌詞|まね|真似|ものまね)[^。]{0,12}$")
 _FICTION_AFTER = re.compile(r"^[^。、]{0,6}?(?:って|という|との|の)(?:歌詞|セリフ|台詞|曲|歌|タイトル|フレーズ|名言)")
@@ -81,6 +80,7 @@ _REFERRAL_AFTER = re.compile(r"^[^。]{0,12}?(?:勧められ|すすめられ|紹
 _INSTITUTION_BEFORE = re.compile(r"(?:警察|交番|消防|病院|弁護士|保険会社|相談窓口|法テラス|センター|事務所|会社|業者|施設|学校|担当課|役所)の$")
 # 「殴られたのはお客さん本人で」: the customer was the one harmed.
 _CUSTOMER_HARMED_AFTER = re.compile(r"^[^。、]{0,4}?のは[^。、]{0,10}?(?:本人|ご本人|自身)")
+# 「格ゲーで友達をボコボコにした」: a game or a sport, not an office.
 _GAME_BEFORE = re.compile(r"(?:ゲーム|格ゲー|ゲーセン|試合|スパーリング|プロレス|ボクシング|空手|柔道|剣道|サバゲー)(?:で|の|中に?)[^。]{0,16}$")
 
 # After the keyword.
