@@ -81,14 +81,17 @@ RETRY_WINDOW_S = 600
 
 def saved_until(tracker: Tracker) -> float | None:
     """A time after which the conversation, as Rasa had saved it when this turn began, holds no
-    message of the employee: that of the message before the latest; for a first message (Rasa
-    saves nothing of a new conversation before its first turn ends), RETRY_WINDOW_S before it.
+    message of the employee: the latest of the message before this one and the last recorded one
+    (`recorded_message_at`; a compact tracker may hold no earlier message); for a first message
+    (Rasa saves nothing of a new conversation before its first turn ends), RETRY_WINDOW_S before it.
     A record or message of this conversation written later comes from an attempt at this turn
     whose Rasa server died before saving it; the employee then sent the message again."""
     times = [event.get("timestamp") for event in tracker.events if event.get("event") == "user"]
-    if len(times) > 1:
-        return times[-2]
-    return times[-1] - RETRY_WINDOW_S if times and times[-1] is not None else None
+    latest = times[-1] if times else None
+    if latest is None:
+        return None
+    earlier = [t for t in (*times[:-1], tracker.slots.get("recorded_message_at")) if t is not None and t < latest]
+    return max(earlier) if earlier else latest - RETRY_WINDOW_S
 
 
 class ValidateSlotMappings(ValidationAction):

@@ -139,6 +139,18 @@ def test_a_turn_sent_again_after_its_server_died_mid_turn_is_recorded_once():
     assert [m["text"] for m in record["messages"]] == [FIRST["text"], SECOND["text"], SECOND["text"]]
 
 
+def test_the_same_words_again_are_stored_when_the_tracker_holds_no_earlier_message():
+    # A compact tracker (bot/rasa/compact_store.py) may hold only the latest message: the record
+    # already has the same words from minutes ago; the slot tells they were saved before this turn.
+    yes = user("/affirm", T2, "affirm")
+    first = validate(tracker([FIRST]))
+    second = validate(tracker([FIRST, yes], slots=first))
+    yes_again = {**yes, "timestamp": T3}
+    validate(tracker([yes_again], slots=first | second))
+    (record,) = records_of(SENDER)
+    assert [m["text"] for m in record["messages"]] == [FIRST["text"], "/affirm", "/affirm"]
+
+
 def test_a_first_message_long_after_an_open_record_of_the_same_conversation_starts_a_new_one():
     validate(tracker([FIRST]))  # never closed; its conversation expired from the tracker store
     later = {**FIRST, "timestamp": T1 + 3600}

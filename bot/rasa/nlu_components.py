@@ -50,6 +50,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import lexicon
 from bot.codes import Behavior, SituationChannel
+from bot.text_facts import read_facts
 from bot.urgency import danger_is_now
 
 BEHAVIOR_ENTITY = "behavior"
@@ -269,6 +270,43 @@ class LiveDangerIntent(_UntrainedComponent):
         if now is False and intent == self._config["emergency_intent"]:
             return self._config["report_intent"]
         return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class CaseFactsIntent(_UntrainedComponent):
+    """A message the model was unsure of but which plainly describes a case (「いま電話対応中で、
+    もう60分になります」: live, by phone, an hour) is ``report_incident``: the consultation opens
+    with what the text states and shows it for confirmation, rather than 「うまく読み取れません」.
+    A case is the customer's conduct (a ``behavior`` entity) or at least ``min_situation_facts`` of
+    the situation facts (live or over, channel, minutes) ``bot.text_facts`` reads. Runs last.
+
+    Configuration: ``fallback_intent``, ``report_intent``, ``min_situation_facts``."""
+
+    SITUATION_FACTS = ("ongoing", "situation_channel", "elapsed_minutes")
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"fallback_intent": "nlu_fallback", "report_intent": "report_incident", "min_situation_facts": 2}
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            current = message.get(INTENT) if isinstance(message.get(INTENT), dict) else {}
+            if current.get(INTENT_NAME_KEY) != self._config["fallback_intent"]:
+                continue
+            if not self.describes_a_case(message.get(TEXT) or "", message.get(ENTITIES) or []):
+                continue
+            name = self._config["report_intent"]
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+            decided = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(INTENT, decided, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
+        return messages
+
+    def describes_a_case(self, text: str, entities: List[Dict[Text, Any]]) -> bool:
+        if any(entity.get("entity") == BEHAVIOR_ENTITY for entity in entities):
+            return True
+        facts = read_facts(text)
+        return sum(key in facts for key in self.SITUATION_FACTS) >= self._config["min_situation_facts"]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)

@@ -1,6 +1,7 @@
 """Load on the two-server cluster: 200 conversations at once, 10 turns each, over loopback, each
 turn sent to the other server. Bounded in count (2000 turns) and time (TIME_LIMIT_S). Zero
-errors — every turn HTTP 200 with replies that carry the bot's payload — and zero lost or
+errors — every turn HTTP 200 with replies that carry the bot's payload, none of them the
+action-server outage message — and zero lost or
 duplicated records: each conversation's tracker holds its 10 messages once, in order, and its
 consultation record exists once and holds the same 10 messages. Throughput and turn times are
 printed, not asserted (the machine is shared).
@@ -19,6 +20,7 @@ import pytest
 from bench.conversations import script as bench_script
 from bench.processes import loadavg
 from bench.stats import percentile
+from bot.rasa.guards import ACTION_SERVER_UNAVAILABLE
 from tests.scale.cluster import Cluster
 
 pytestmark = pytest.mark.scale
@@ -47,6 +49,8 @@ async def converse(session: aiohttp.ClientSession, cluster: Cluster, index: int,
                 replies = await response.json(content_type=None) if response.status == 200 else []
                 payloads = [(reply.get("custom") or {}).get("kasuhara") for reply in replies]
                 sample["ok"] = bool(payloads) and all(p is not None for p in payloads)
+                if any(reply.get("text") == ACTION_SERVER_UNAVAILABLE for reply in replies):
+                    sample["ok"], sample["error"] = False, "action server unavailable"
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             sample["error"] = type(error).__name__
         sample["ms"] = (time.perf_counter() - started) * 1000
