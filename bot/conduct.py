@@ -41,11 +41,11 @@ _JOKE_AFTER = re.compile(
     r"|^[^。]{0,30}?(?:いつもの|ただの)?(?:冗談|ジョーク)(?:です|でした|だと|で言)"
 )
 # news, fiction and other places: 「ニュースで職員が刺された事件を見た」「ドラマで土下座させるシーン」
-_STORY_BEFORE = re.compile(r"(?:ニュース|報道|新聞|ドラマ|時代劇|番組|映画|テレビ|漫画|マンガ|アニメ|小説|記事|研修の動画|他県|他市|よその)(?:で|の|を|に)[^。]{0,16}$")
-_STORY_AFTER = re.compile(r"^[^。、]{0,8}?(?:事件|シーン|場面|ニュース|記事|報道)")
+_STORY_BEFORE = re.compile(r"(?:ニュース|報道|新聞|ドラマ|時代劇|番組|映画|テレビ|バラエティ|漫画|マンガ|アニメ|小説|記事|研修の動画|他県|他市|他の県|他の市|よその)(?:で|の|を|に)[^。]{0,16}$")
+_STORY_AFTER = re.compile(r"^[^。、]{0,8}?(?:事件|シーン|場面|ニュース|記事|報道|ってやって|と(?:やって|報道))")
 _ANIMAL_BEFORE = re.compile(
     r"(?:クマ|くま|熊|動物|犬|猫|ねこ|鹿|シカ|しか|イノシシ|いのしし|猪|猿|サル|鳥|カラス|野良|害獣|(?<!ー)ペット(?!ボトル)|生き物|命ある"
-    r"|自然|環境|森|川|地球|文化|ふるさと)"
+    r"|自然|環境|森|川|地球|文化|ふるさと|商店街|まち|街|町|地域|経済|産業|農業|漁業|商売|未来|景観|歴史|伝統|個性|才能)"
     r"(?:を|は|も|たち|の子|なんか|まで)?[^。！？!?\n、]{0,4}$"
 )
 _VICTIM_BEFORE = re.compile(
@@ -54,12 +54,13 @@ _VICTIM_BEFORE = re.compile(
     r"(?:が|は|も)[^。！？!?\n]{0,14}$"
 )
 _OTHER_AGENT = (
+    r"(?:近所|知らない|見知らぬ|通りすがり|隣)の[^。、にからがはを]{0,4}?(?:男|女|子|人|方)[^。、にからがはを]{0,3}|知らない(?:男|女|人)|見知らぬ(?:男|女|人)|痴漢|"
     r"隣の家の(?:人|方)|隣家の?(?:人|方)?|近所の方|家族|夫|妻|旦那|ご主人|奥さん|親|父親?|母親?|お?兄さん|お?姉さん|兄|弟|姉|妹|息子|娘|同居[^。、]{0,4}|隣人|隣の人|近所の人|知らない人|別の人|他の客|ほかの客|"
     r"(?:別|他|ほか)の(?:患者|利用者|お客|客|入居者|乗客|来庁者)|同級生|先生|犯人|元夫|元妻|交際相手|彼氏|彼女|職員|係員|担当者?|窓口の人|"
     r"上司|課長|係長|部長|所長|店長|先輩|同僚|押し売り|訪問販売|セールス|勧誘|業者|悪徳[^。、]{0,4}|不審者|ストーカー|誰か|だれか|何者か"
 )
 _OTHER_AGENT_BEFORE = re.compile(
-    rf"(?:{_OTHER_AGENT})(?:さん|様|さま)?(?:に|から)[^。！？!?\n、]{{0,6}}$|詐欺[^。、]{{0,4}}(?:に|から|で)[^。！？!?\n、]{{0,6}}$"
+    rf"(?:{_OTHER_AGENT})(?:さん|様|さま)?(?:に(?!向か|むか|対し|めがけ)|から)[^。！？!?\n、]{{0,6}}$|詐欺[^。、]{{0,4}}(?:に|から|で)[^。！？!?\n、]{{0,6}}$"
 )
 # 「息子さんからの暴言」: a noun phrase naming who did it, no passive needed.
 _FROM_OTHER_AGENT_BEFORE = re.compile(rf"(?:{_OTHER_AGENT})(?:さん|様|さま)?からの$")
@@ -72,8 +73,22 @@ _FICTION_BEFORE = re.compile(r"(?:ドラマ|映画|アニメ|漫画|マンガ|�
 _FICTION_AFTER = re.compile(r"^[^。、]{0,6}?(?:って|という|との|の)(?:歌詞|セリフ|台詞|曲|歌|タイトル|フレーズ|名言)")
 # 「古い包丁の捨て方」「灯油ストーブの処分」: a weapon or fuel as goods.
 _GOODS_AFTER = re.compile(
-    r"^[^。、]{0,8}?の(?:捨て方|出し方|処分|廃棄|回収|分別|収集|修理|販売|売り場|値段|在庫|買い取り|買取|保管|研ぎ|取り扱い|使い方|届け出|持ち込み)"
+    r"^(?:売り場|売場|研ぎ|とぎ|セット|コーナー|専門店|唐揚げ|からあげ|おにぎり|ハンバーグ|バーガー|丼|ラーメン|カレー|定食|弁当|セール|メニュー|ドリンク)"
+    r"|^[^。、]{0,8}?の(?:捨て方|出し方|処分|廃棄|回収|分別|収集|修理|販売|売り場|値段|在庫|買い取り|買取|保管|研ぎ|取り扱い|使い方|届け出|持ち込み)"
 )
+_GOODS_BEFORE = re.compile(r"(?:料理用|調理用|業務用|家庭用|新品|中古|売り物|商品)の$|(?:中身|品名|内容物)(?:が|は|に)?[「『]?$")
+# 「口コミに良かったと書いておきますね」「次もあなたにお願いしたいから名前を」: praise, not exposure.
+_PRAISE_NEAR = re.compile(
+    r"良かった(?!ら)|よかった(?!ら)|感謝|ありがと|褒め|ほめ|高評価|星5|星５|おすすめ|次も(?:あなた|お願い)|またお願い|指名したい|お願いしたいから"
+)
+_PRAISE_CODES = frozenset({"sns_exposure", "personal_attack"})
+# 「写真を撮って、補償の手続きを」: a photo of damage for a claim.
+_CLAIM_NEAR = re.compile(r"補償|保険|修理|破損|へこみ|汚れ")
+# 「ストーカーに住所を知られたくない」: the wrongdoer named is someone else's.
+_WRONGDOER_SURFACE = re.compile(r"ストーカー|痴漢|不審者|犯人")
+_WRONGDOER_AFTER = re.compile(r"^(?:に|から|被害|の被害)")
+# 「小説『呪いの館で皆殺し』」: a title.
+_TITLE_BEFORE = re.compile(r"(?:小説|映画|ドラマ|漫画|マンガ|アニメ|ゲーム|本|絵本|曲|歌|番組|作品)(?:の)?[「『][^」』]*$")
 # 「市議さんにここを勧められて来ました」: a referral, not pressure.
 _REFERRAL_AFTER = re.compile(r"^[^。]{0,12}?(?:勧められ|すすめられ|紹介され|の紹介で|紹介で|に教えてもら|から聞いて来)")
 # 「警察の連絡先を聞かれました」: an institution's contact, not the employee's.
@@ -87,7 +102,7 @@ _GAME_BEFORE = re.compile(r"(?:ゲーム|格ゲー|ゲーセン|試合|スパー
 # 「殴りたいくらい腹が立つ」: a feeling, nobody was hit.
 _HYPERBOLE_AFTER = re.compile(r"^[^。、]{0,2}?(?:たい|たく)(?:くらい|ぐらい|ほど|気分|気持ち|衝動)")
 # 「殺すなんてひどい」「殺人と同じだ」: an opinion about a policy, with a violent word in it.
-_OPINION_AFTER = re.compile(r"^[^。、]{0,3}?(?:なんて|なんか|のは)[^。]{0,6}?(?:ひど|酷|かわいそう|可哀想|残酷|許せ|反対|おかし|信じられ|野蛮|ありえ)|^(?:[られたの]{0,4})(?:と同じ|に等しい|も同然)|^政策")
+_OPINION_AFTER = re.compile(r"^[^。、]{0,3}?(?:なんて|なんか|のは)[^。]{0,8}?(?:ひど|酷|かわいそう|可哀想|残酷|許せ|反対|おかし|信じられ|野蛮|ありえ|人殺し|虐殺|殺人|と同じ|に等しい|も同然)|^(?:[られたの]{0,4})(?:と同じ|に等しい|も同然)|^政策")
 # 「帰してもらえないとかはなくて」「居座ってるわけじゃなくて」
 _NEGATED_AFTER = re.compile(r"^[^。、]{0,6}?(?:とか|みたいな(?:こと|の)?|ような(?:こと|の)?|わけ|訳)(?:は|も|で|じゃ|では)?(?:なく|ない|ありません|なかった)")
 _PERMISSION_AFTER = re.compile(r"^(?!って)[^。、]{0,4}?(?:ても|でも|て|で)(?:いい|よい|良い|大丈夫|構わない|かまわない)(?:か|です|でしょう|の)")
@@ -95,6 +110,7 @@ _PERMISSION_AFTER = re.compile(r"^(?!って)[^。、]{0,4}?(?:ても|でも|て|
 _QUOTE_DENIED_AFTER = re.compile(
     r"^(?![^。「」]{0,8}?だけ)[^。「」]{0,8}[」』]?(?:と|って)?(?:は|も|まで)?(?:言って|言われて|言われ|言わ|口にして)(?:は|も)?(?:い|お)?(?:ない|ません|なかった|ず)"
 )
+_WORD_NOT_SAID_AFTER = re.compile(r"^[」』]?(?:という|って|との)(?:言葉|単語|発言|要求|話)(?:は|も)?[^。、]{0,6}?(?:ない|ません|なかった)")
 # 「慰謝料の請求方法」「損害賠償の手続きについて」: the topic of a question, not a demand.
 _TOPIC_AFTER = re.compile(
     r"^[^。、]{0,6}?(?:について|に関して|に関する|の(?:手続き|請求方法|申請方法|制度|仕組み|やり方|方法|書類|申請書|窓口|相談先|説明|書き方|文例|相場))"
@@ -147,7 +163,7 @@ _CONSULTATION_AFTER = re.compile(
 _STAFF_SPEAKER_BEFORE = re.compile(r"(?:私|わたし|自分|僕|こちら|当方|同僚|課長|係長|部長|所長|店長|主任|上司|先輩)(?:が|は|も)(?:つい|思わず|うっかり)?$")
 _STAFF_WORD = re.compile(r"職員|係員|担当|窓口の人")
 # the family of the one being served is a customer too: 「患者さんのご家族」「利用者のお母さん」
-_CUSTOMER_SIDE_BEFORE = re.compile(r"(?:患者|利用者|入居者|お客|客|来庁者|来所者|生徒|児童|園児)(?:さん|様)?の(?:ご)?$")
+_CUSTOMER_SIDE_BEFORE = re.compile(r"(?:患者|利用者|入居者|お客|客|来庁者|来所者|生徒|児童|園児|教習生|受給者|相談者|訪問先|お宅|相手)(?:さん|様)?の(?:ご|お)?$")
 # 「近所の人に『殺すぞ』と脅された」: the words quoted were said to someone else.
 _SAID_TO_AFTER = re.compile(r"^(?:と|って)[^。、「」]{0,6}?(?:れ|られ)(?:た|て|る|ま)")
 _INJURY = re.compile(r"けが|怪我|ケガ|傷害|流血")
@@ -191,18 +207,25 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         return "question"
     if code in TOPIC_CODES and _TOPIC_AFTER.match(after):
         return "question"
-    if _QUOTE_DENIED_AFTER.match(after) or _NEGATED_AFTER.match(after):
+    if _QUOTE_DENIED_AFTER.match(after) or _NEGATED_AFTER.match(after) or _WORD_NOT_SAID_AFTER.match(after):
         return "negated"
-    if violent and (_HYPERBOLE_AFTER.match(after) or _OPINION_AFTER.match(after)):
-        return "opinion"
+    if violent and (_HYPERBOLE_AFTER.match(after) or _OPINION_AFTER.match(after) or before.endswith("見")):
+        return "opinion"  # 「見殺しにするな」 too
     if violent and not passive and _GAME_BEFORE.search(before):  # 「試合の件で窓口で殴られた」 stays conduct
         return "story"
     if _JOKE_BEFORE.search(before) or _JOKE_AFTER.match(after):
         return "joke"
-    if _FICTION_BEFORE.search(before) or _FICTION_AFTER.match(after):
+    if _FICTION_BEFORE.search(before) or _FICTION_AFTER.match(after) or _TITLE_BEFORE.search(before):
         return "story"
-    if violent and _GOODS_AFTER.match(after):
+    if violent and (_GOODS_AFTER.match(after) or _GOODS_BEFORE.search(before)):
         return "goods"
+    sentence = norm[sentence_start:sentence_end]
+    if code in _PRAISE_CODES and _PRAISE_NEAR.search(sentence):
+        return "praise"
+    if code == "sns_exposure" and _CLAIM_NEAR.search(sentence):
+        return "claim"
+    if _WRONGDOER_SURFACE.fullmatch(surface) and _WRONGDOER_AFTER.match(after):
+        return "victim_report"
     if code == "authority_pressure" and _REFERRAL_AFTER.match(after):
         return "referral"
     if code == "personal_attack" and _INSTITUTION_BEFORE.search(before):
@@ -233,7 +256,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
             if agent and not said_to_staff:
                 return "third_party"
         inside = norm[quote[0] + 1 : start]
-        if passive and (_VICTIM_BEFORE.search(inside) or _OTHER_AGENT_BEFORE.search(inside)):
+        if passive and (_VICTIM_BEFORE.search(inside) or _other_agent(inside, anywhere=True)):
             return "third_party"  # 「夫に殴られた」: the one quoted was harmed by someone else
         if _STAFF_SPEAKER_BEFORE.search(before_quote):
             return "employee"  # 課長が「謝罪文をお出しします」と: staff's own words
@@ -246,7 +269,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         return "third_party"
     if _FROM_OTHER_AGENT_BEFORE.search(before):
         return "third_party"
-    if passive and not said_to_staff and (_VICTIM_BEFORE.search(before) or _OTHER_AGENT_BEFORE.search(before)):
+    if passive and not said_to_staff and (_VICTIM_BEFORE.search(before) or _other_agent(before)):
         return "third_party"
     if not passive and _THIRD_PARTY_SUBJECT_BEFORE.search(before):
         return "third_party"
@@ -255,6 +278,19 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
     if not passive and _employee_is_subject(before) and not _UNDERWENT_AFTER.match(after):
         return "employee"
     return None
+
+
+_OTHER_AGENT_ANYWHERE = re.compile(rf"(?:{_OTHER_AGENT})(?:さん|様|さま)?(?:に(?!向か|むか|対し|めがけ)|から)")
+_QUOTATION = re.compile(r"[「『][^「」『』]*[」』]")
+
+
+def _other_agent(before: str, *, anywhere: bool = False) -> bool:
+    """Someone other than the customer did it (「業者に『…』と脅された」; the quotation does not count
+    toward the distance); the family of the one being served is the customer (「利用者の父親に」)."""
+    pattern = _OTHER_AGENT_ANYWHERE if anywhere else _OTHER_AGENT_BEFORE
+    text = before if anywhere else _QUOTATION.sub("「」", before)
+    match = pattern.search(text)
+    return match is not None and not _CUSTOMER_SIDE_BEFORE.search(text[: match.start()])
 
 
 def _quote_around(norm: str, start: int, end: int, sentence_start: int, sentence_end: int) -> tuple[int, int] | None:

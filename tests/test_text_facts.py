@@ -128,6 +128,11 @@ DANGER_CASES = [
     ("カッターナイフを机に置いて話しています", {D.WEAPON}),
     ("熊を殺すなら俺が殺してやると言っています", {D.THREAT_TO_HARM}),
     ("手首をつかまれて放してもらえません", {D.VIOLENCE}),
+    # typed without particles or in hiragana
+    ("腕つかまれてて離してくれない", {D.VIOLENCE}),
+    ("コップなげつけられた", {D.VIOLENCE}),
+    ("手にかみつかれました、まだいます", {D.VIOLENCE}),
+    ("カウンターでナイフみせてきてる", {D.WEAPON}),
     ("後ろから抱きつかれました、まだ近くにいます", {D.VIOLENCE}),
     ("首を絞められそうになった", {D.VIOLENCE}),
     ("木刀で受付のガラスを叩き割っています", {D.WEAPON}),
