@@ -130,6 +130,14 @@ CASES = [
     ("「またあなたに担当をお願いしたいから、名前を教えて」と言われました", []),
     ("車の傷の写真を撮って、補償の相談をされました", []),
     ("「土下座」という言葉は一度も出ていません", []),
+    # wordings of conduct the lexicon lacked (dialect, no particles)
+    ("「床に正座してちゃんと謝れ」と言われました", [B.DOGEZA_DEMAND]),
+    ("「次来よったら足へし折ったるぞ」と言われた", [B.THREAT]),
+    ("「携帯ば教えろ」と三十分", [B.PERSONAL_ATTACK]),
+    ("窓口でパンフレットをばらまかれました", [B.INTIMIDATION]),
+    ("帰ろうとしたら通せんぼされました", [B.DETENTION]),
+    ("「半年分の使用料をまとめて返せ」と言われています", [B.EXCESSIVE_DEMAND]),
+    ("一年分の保険料の免除の手続きを聞かれました", []),
     # counted repetition
     ("今日だけで十五回目の着信です", [B.PERSISTENT]),
     ("同じ方から連続十日、毎朝です", [B.PERSISTENT]),
