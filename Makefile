@@ -102,7 +102,7 @@ test-stories: install $(MODEL)
 # NLU figures into results/: 5-fold cross-validation on data/nlu (five trainings, ~25 min on
 # 2 cores; CV_FOLDS=0 skips it), the regression hold-out and the fresh hold-out (a missing
 # file of FRESH_HOLDOUT is skipped with a message); summary in results/nlu_report.md
-FRESH_HOLDOUT ?= tests/nlu_holdout_fresh8/
+FRESH_HOLDOUT ?= tests/nlu_holdout_fresh9/
 CV_FOLDS ?= 5
 nlu-report: install $(MODEL)
 	@if [ "$(CV_FOLDS)" != 0 ]; then \

@@ -2,10 +2,11 @@
 
 - tests/nlu_holdout.yml: the regression set (it was used while tuning, so it guards against
   regressions rather than measuring new text). Writes results/nlu_holdout.json.
-- tests/nlu_holdout_fresh8/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
+- tests/nlu_holdout_fresh9/ (main.yml, contrast.yml, danger.yml): the fresh hold-out, written
   by someone who had not seen data/nlu/, the lexicon or the other hold-outs, and measured once;
   its tests are skipped while the directory is missing. ``FRESH_HOLDOUT=dir`` points elsewhere
-  (tests/nlu_holdout_fresh7/, the seventh, measured once on totals only before fresh8 replaced it;
+  (tests/nlu_holdout_fresh7/, the seventh, measured once on totals only; tests/nlu_dev_fresh8/, the
+  eighth, measured once and then a dev set;
   tests/nlu_holdout_fresh5/, the fifth, measured twice on totals only; tests/nlu_dev_fresh4/ and
   tests/nlu_dev_fresh6/, the fourth and sixth, became dev sets once their errors were looked at). Writes
   results/nlu_holdout_fresh.json.
@@ -31,7 +32,7 @@ from bot.text_facts import danger_cues
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
-FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh8")
+FRESH = Path(os.environ.get("FRESH_HOLDOUT") or ROOT / "tests" / "nlu_holdout_fresh9")
 MODELS = ROOT / "models"
 RESULTS = ROOT / "results"
 
@@ -125,10 +126,10 @@ def _set(results: dict, name: str) -> dict:
     return results[name]
 
 
-# tests/nlu_holdout_fresh8/, measured once with main's model of 2026-12-03 (trained 13:26 UTC, AMD EPYC, 2 cores),
-# totals only: intent 0.918, behaviour micro-F1 0.785 (P 0.778, R 0.793), contrast false alarms 17/149 = 0.114,
-# danger cues on 22 of 35 danger messages, the safety message first on 26 of the 28 messages of danger now and on
-# 9 of 149 contrast messages. The bars are not met; the marks keep them in the suite and turn into failures once a
+# tests/nlu_holdout_fresh9/, measured once with main's model of 2026-12-03 (trained 14:18 UTC, AMD EPYC, 2 cores),
+# totals only: intent 0.907, behaviour micro-F1 0.780 (P 0.787, R 0.772), contrast false alarms 13/150 = 0.087,
+# danger cues on 23 of 35 danger messages, the safety message first on 27 of the 28 messages of danger now and on
+# 6 of 150 contrast messages. The bars are not met; the marks keep them in the suite and turn into failures once a
 # model meets them.
 FRESH_BARS_NOT_MET = pytest.mark.xfail(strict=True, reason="fresh hold-out bars not met (README, NLU)")
 
