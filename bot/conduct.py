@@ -192,7 +192,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
     ``norm`` is the normalised message (see ``bot.lexicon.normalise``); ``code`` the behaviour
     code of the keyword, if known. Reasons: ``hypothetical``, ``question``, ``joke``,
     ``negated``, ``opinion``, ``story``, ``prohibition``, ``animal``, ``victim_report``, ``accident``, ``benign_repeat``,
-    ``third_party``, ``employee``, ``goods``, ``referral``.
+    ``third_party``, ``employee``, ``goods``, ``referral``, ``praise``, ``claim``, ``polite``.
     """
     sentence_start, sentence_end = _sentence_bounds(norm, start, end)
     before = norm[sentence_start:start]
@@ -209,7 +209,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
         return "question"
     if _QUOTE_DENIED_AFTER.match(after) or _NEGATED_AFTER.match(after) or _WORD_NOT_SAID_AFTER.match(after):
         return "negated"
-    if violent and (_HYPERBOLE_AFTER.match(after) or _OPINION_AFTER.match(after) or before.endswith("見")):
+    if violent and (_HYPERBOLE_AFTER.match(after) or _OPINION_AFTER.match(after) or (before.endswith("見") and surface.startswith("殺"))):
         return "opinion"  # 「見殺しにするな」 too
     if violent and not passive and _GAME_BEFORE.search(before):  # 「試合の件で窓口で殴られた」 stays conduct
         return "story"
