@@ -59,8 +59,10 @@ _OTHER_AGENT = (
     r"(?:別|他|ほか)の(?:患者|利用者|お客|客|入居者|乗客|来庁者)|同級生|先生|犯人|元夫|元妻|交際相手|彼氏|彼女|職員|係員|担当者?|窓口の人|"
     r"上司|課長|係長|部長|所長|店長|先輩|同僚|押し売り|訪問販売|セールス|勧誘|業者|悪徳[^。、]{0,4}|不審者|ストーカー|誰か|だれか|何者か"
 )
+# 「業者に」「元夫から」 (「職員に向かって」 is a target, not an agent)
+_BY_OTHER_AGENT = rf"(?:{_OTHER_AGENT})(?:さん|様|さま)?(?:に(?!向か|むか|対し|めがけ)|から)"
 _OTHER_AGENT_BEFORE = re.compile(
-    rf"(?:{_OTHER_AGENT})(?:さん|様|さま)?(?:に(?!向か|むか|対し|めがけ)|から)[^。！？!?\n、]{{0,6}}$|詐欺[^。、]{{0,4}}(?:に|から|で)[^。！？!?\n、]{{0,6}}$"
+    rf"{_BY_OTHER_AGENT}[^。！？!?\n、]{{0,6}}$|詐欺[^。、]{{0,4}}(?:に|から|で)[^。！？!?\n、]{{0,6}}$"
 )
 # 「息子さんからの暴言」: a noun phrase naming who did it, no passive needed.
 _FROM_OTHER_AGENT_BEFORE = re.compile(rf"(?:{_OTHER_AGENT})(?:さん|様|さま)?からの$")
@@ -280,7 +282,7 @@ def not_conduct_reason(norm: str, start: int, end: int, code: str | None = None)
     return None
 
 
-_OTHER_AGENT_ANYWHERE = re.compile(rf"(?:{_OTHER_AGENT})(?:さん|様|さま)?(?:に(?!向か|むか|対し|めがけ)|から)")
+_OTHER_AGENT_ANYWHERE = re.compile(_BY_OTHER_AGENT)
 _QUOTATION = re.compile(r"[「『][^「」『』]*[」』]")
 
 

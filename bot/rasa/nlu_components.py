@@ -234,6 +234,14 @@ class BehaviorCodeNormalizer(_UntrainedComponent, EntityExtractorMixin):
         }
 
 
+def _decide_intent(message: Message, name: str) -> None:
+    """Set a rule's intent with full confidence, first in the ranking."""
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+    decided = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+    message.set(INTENT, decided, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class LiveDangerIntent(_UntrainedComponent):
     """Danger happening now is an ``emergency`` whatever the model read; the same danger told
@@ -256,10 +264,7 @@ class LiveDangerIntent(_UntrainedComponent):
             current = message.get(INTENT) if isinstance(message.get(INTENT), dict) else {}
             name = self.intent_for(message.get(TEXT) or "", current.get(INTENT_NAME_KEY))
             if name is not None and name != current.get(INTENT_NAME_KEY):
-                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
-                decided = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
-                message.set(INTENT, decided, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
+                _decide_intent(message, name)
         return messages
 
     def intent_for(self, text: str, intent: Optional[str]) -> Optional[str]:
@@ -295,11 +300,7 @@ class CaseFactsIntent(_UntrainedComponent):
                 continue
             if not self.describes_a_case(message.get(TEXT) or "", message.get(ENTITIES) or []):
                 continue
-            name = self._config["report_intent"]
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
-            decided = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
-            message.set(INTENT, decided, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
+            _decide_intent(message, self._config["report_intent"])
         return messages
 
     def describes_a_case(self, text: str, entities: List[Dict[Text, Any]]) -> bool:
